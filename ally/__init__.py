@@ -1,0 +1,66 @@
+"""ALLY: a Flask CMS for the ALLY Essentials shop blog."""
+
+from collections.abc import Mapping
+
+import sqlalchemy as sa
+from flask import Flask
+from jinja2 import StrictUndefined
+
+from ally import config as config_module
+
+
+def create_app(config: Mapping | None = None) -> Flask:
+    """Create the app: environment config, then ``config`` on top (tests pass a dict)."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(config_module.from_environ(config_module.environ(), app.instance_path))
+    app.config.update(config or {})
+    if app.testing:
+        app.jinja_env.undefined = StrictUndefined
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_cli(app)
+    register_template_helpers(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from ally.extensions import csrf
+    from ally.extensions import db
+    from ally.extensions import login_manager
+    from ally.extensions import migrate
+    from ally.models import User
+    from ally.models.base import enable_sqlite_foreign_keys
+
+    db.init_app(app)
+    with app.app_context():
+        sa.event.listen(db.engine, "connect", enable_sqlite_foreign_keys)
+    migrate.init_app(app, db)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.user_loader(User.load)
+
+
+def register_blueprints(app: Flask) -> None:
+    from ally.site import bp as site_bp
+
+    # The site blueprint owns the catch-all page route, so it is registered last.
+    app.register_blueprint(site_bp)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from ally import errors
+
+    errors.init_app(app)
+
+
+def register_cli(app: Flask) -> None:
+    from ally import cli
+
+    cli.init_app(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from ally import templating
+
+    templating.init_app(app)

@@ -1,0 +1,115 @@
+"""The block contract every block follows, named as in Wagtail so its docs apply.
+
+``to_python(raw)`` turns stored JSON into a value; ``get_prep_value(value)`` turns it back;
+``clean(value)`` validates (and sanitises) or raises :class:`BlockValidationError`;
+``render(value)`` returns Markup from ``blocks/<name>.html`` (falling back to
+``blocks/default.html``); ``get_api_representation(value)`` is what the JSON API serves.
+"""
+
+from typing import Any
+
+from flask import current_app
+from markupsafe import Markup
+from markupsafe import escape
+
+
+class BlockValidationError(ValueError):
+    """A validation failure, possibly nested: by child name (struct) or index (list, stream)."""
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        block_errors: dict[Any, "BlockValidationError"] | None = None,
+        non_block_errors: list[str] | None = None,
+    ):
+        self.messages = [message] if message else []
+        self.messages += non_block_errors or []
+        self.block_errors = block_errors or {}
+        super().__init__(message or "Validation error")
+
+    def as_json_data(self) -> dict[str, Any]:
+        """The shape the editor and the API both read: ``messages`` and ``blockErrors``."""
+        data: dict[str, Any] = {}
+        if self.messages:
+            data["messages"] = self.messages
+        if self.block_errors:
+            data["blockErrors"] = {
+                str(key): error.as_json_data() for key, error in self.block_errors.items()
+            }
+        return data
+
+    def flatten(self, prefix: str = "") -> list[str]:
+        """One line per leaf error, with its path, for command-line and log messages."""
+        lines = [f"{prefix}: {m}" if prefix else m for m in self.messages]
+        for key, error in self.block_errors.items():
+            lines += error.flatten(f"{prefix}.{key}" if prefix else str(key))
+        return lines
+
+
+class Block:
+    """Base of every block. Options are plain class attributes or constructor keywords."""
+
+    label: str = ""
+    icon: str = "placeholder"
+    kind: str = "field"
+
+    def __init__(
+        self,
+        *,
+        required: bool = True,
+        label: str | None = None,
+        default: Any = None,
+        help_text: str = "",
+    ):
+        self.required = required
+        self.label = label or self.label
+        self.default = default
+        self.help_text = help_text
+        self.name = ""
+
+    def set_name(self, name: str) -> None:
+        self.name = name
+        self.label = self.label or name.replace("_", " ").capitalize()
+
+    def get_default(self) -> Any:
+        return self.default
+
+    def to_python(self, raw: Any) -> Any:
+        return raw
+
+    def bulk_to_python(self, raws: list[Any]) -> list[Any]:
+        """Convert many raw values at once; chooser blocks override this to query once."""
+        return [self.to_python(raw) for raw in raws]
+
+    def get_prep_value(self, value: Any) -> Any:
+        return value
+
+    def clean(self, value: Any) -> Any:
+        return value
+
+    def render(self, value: Any, context: dict | None = None) -> Markup:
+        env = current_app.jinja_env
+        template = env.select_template([f"blocks/{self.name}.html", "blocks/default.html"])
+        return Markup(template.render(value=value, block=self, **(context or {})))
+
+    def render_basic(self, value: Any) -> Markup:
+        return escape(value if value is not None else "")
+
+    def get_api_representation(self, value: Any, context: dict | None = None) -> Any:
+        return self.get_prep_value(value)
+
+    def get_searchable_text(self, value: Any) -> str:
+        return ""
+
+    def to_schema(self) -> dict[str, Any]:
+        """Describe the block for the editor (names, labels, choices, limits)."""
+        return {
+            "name": self.name,
+            "label": self.label,
+            "kind": self.kind,
+            "icon": self.icon,
+            "required": self.required,
+            "default": self.get_prep_value(self.get_default()),
+            "help_text": self.help_text,
+        }

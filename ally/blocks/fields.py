@@ -1,0 +1,225 @@
+"""Leaf blocks: text, rich text, URLs, choices, and choosers of database records."""
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from markupsafe import Markup
+
+from ally import sanitize
+
+from .base import Block
+from .base import BlockValidationError
+
+REQUIRED = "This field is required."
+
+
+class CharBlock(Block):
+    """A single line of plain text (escaped on render)."""
+
+    def __init__(self, *, max_length: int = 255, min_length: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.max_length = max_length
+        self.min_length = min_length
+
+    def get_default(self) -> Any:
+        return self.default if self.default is not None else ""
+
+    def to_python(self, raw: Any) -> Any:
+        return "" if raw is None else raw
+
+    def clean(self, value: Any) -> str:
+        if not isinstance(value, str):
+            raise BlockValidationError("Enter text.")
+        value = value.strip()
+        if not value:
+            if self.required:
+                raise BlockValidationError(REQUIRED)
+            return value
+        if "\x00" in value:
+            raise BlockValidationError("Null characters are not allowed.")
+        if len(value) > self.max_length:
+            raise BlockValidationError(
+                f"Ensure this value has at most {self.max_length} characters "
+                f"(it has {len(value)})."
+            )
+        if len(value) < self.min_length:
+            raise BlockValidationError(f"Ensure this value has at least {self.min_length} characters.")
+        return value
+
+    def get_searchable_text(self, value: Any) -> str:
+        return value if isinstance(value, str) else ""
+
+    def to_schema(self) -> dict[str, Any]:
+        return {**super().to_schema(), "max_length": self.max_length}
+
+
+class TextBlock(CharBlock):
+    """Multi-line plain text."""
+
+    kind = "text"
+
+    def __init__(self, *, max_length: int = 5000, **kwargs):
+        super().__init__(max_length=max_length, **kwargs)
+
+
+class URLBlock(CharBlock):
+    """A link target: http(s), mailto, or a site-relative path. Never ``javascript:``."""
+
+    kind = "url"
+
+    def __init__(self, *, max_length: int = 1024, **kwargs):
+        super().__init__(max_length=max_length, **kwargs)
+
+    def clean(self, value: Any) -> str:
+        value = super().clean(value)
+        if value and not is_safe_url(value):
+            raise BlockValidationError("Enter a valid URL: https://…, mailto:… or a path like /blog/.")
+        return value
+
+
+def is_safe_url(url: str) -> bool:
+    if any(ch.isspace() or ord(ch) < 32 for ch in url):
+        return False
+    parts = urlsplit(url)
+    if parts.scheme in {"http", "https"}:
+        return bool(parts.netloc)
+    if parts.scheme == "mailto":
+        return "@" in parts.path
+    return not parts.scheme and url.startswith("/") and not url.startswith("//")
+
+
+class ChoiceBlock(Block):
+    """One value out of ``choices`` (pairs of value and label)."""
+
+    kind = "choice"
+
+    def __init__(self, *, choices: list[tuple[Any, str]], **kwargs):
+        super().__init__(**kwargs)
+        self.choices = list(choices)
+
+    def clean(self, value: Any) -> Any:
+        valid = [choice for choice, _ in self.choices]
+        # bool is an int in Python; True must not pass for 1.
+        if isinstance(value, bool) or value not in valid:
+            if value in (None, "") and self.required:
+                raise BlockValidationError(REQUIRED)
+            raise BlockValidationError(
+                f"Select a valid choice. {value!r} is not one of the available choices."
+            )
+        return value
+
+    def to_schema(self) -> dict[str, Any]:
+        return {**super().to_schema(), "choices": [[v, label] for v, label in self.choices]}
+
+
+class RichTextBlock(Block):
+    """HTML from the editor, sanitised in ``clean`` and therefore trusted when rendered."""
+
+    kind = "richtext"
+
+    def __init__(self, *, inline: bool = False, max_length: int = 20000, **kwargs):
+        super().__init__(**kwargs)
+        self.inline = inline
+        self.max_length = max_length
+
+    def get_default(self) -> Any:
+        return self.default if self.default is not None else ""
+
+    def to_python(self, raw: Any) -> Any:
+        return Markup(raw) if isinstance(raw, str) else raw if raw is not None else Markup("")
+
+    def get_prep_value(self, value: Any) -> Any:
+        return str(value) if isinstance(value, str) else value
+
+    def clean(self, value: Any) -> Markup:
+        if not isinstance(value, str):
+            raise BlockValidationError("Enter text.")
+        if len(value) > self.max_length:
+            raise BlockValidationError(f"Ensure this text has at most {self.max_length} characters.")
+        cleaned = sanitize.clean_html(value, inline=self.inline)
+        if self.required and not sanitize.html_to_text(cleaned):
+            raise BlockValidationError(REQUIRED)
+        return cleaned
+
+    def render_basic(self, value: Any) -> Markup:
+        return Markup(value)
+
+    def get_searchable_text(self, value: Any) -> str:
+        return sanitize.html_to_text(value) if isinstance(value, str) else ""
+
+    def to_schema(self) -> dict[str, Any]:
+        return {**super().to_schema(), "inline": self.inline}
+
+
+class Missing:
+    """A reference to a record that no longer exists; falsy, and keeps its id for saving."""
+
+    def __init__(self, pk: Any):
+        self.pk = pk
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"<Missing {self.pk!r}>"
+
+
+class ChooserBlock(Block):
+    """A reference to a database record, stored as its integer id."""
+
+    kind = "chooser"
+    model: Any = None
+    noun = "item"
+
+    def to_python(self, raw: Any) -> Any:
+        return self.bulk_to_python([raw])[0]
+
+    def bulk_to_python(self, raws: list[Any]) -> list[Any]:
+        """Load every referenced record in one query (no N+1 however many blocks)."""
+        from ally.extensions import db
+
+        ids = {raw for raw in raws if _is_pk(raw)}
+        found = {}
+        if ids:
+            rows = db.session.scalars(sa.select(self.model).where(self.model.id.in_(ids)))
+            found = {row.id: row for row in rows}
+        return [found.get(raw) or (Missing(raw) if raw is not None else None) for raw in raws]
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None:
+            return None
+        return value.pk if isinstance(value, Missing) else getattr(value, "id", value)
+
+    def clean(self, value: Any) -> Any:
+        if isinstance(value, Missing):
+            raise BlockValidationError(f"The {self.noun} with id {value.pk!r} does not exist.")
+        if value is None:
+            if self.required:
+                raise BlockValidationError(f"Choose a {self.noun}.")
+            return None
+        return value
+
+
+def _is_pk(raw: Any) -> bool:
+    return isinstance(raw, int) and not isinstance(raw, bool) and 0 < raw < 2**63
+
+
+class ProductChooserBlock(ChooserBlock):
+    noun = "product"
+
+    @property
+    def model(self):
+        from ally.models import Product
+
+        return Product
+
+
+class ImageChooserBlock(ChooserBlock):
+    noun = "image"
+
+    @property
+    def model(self):
+        from ally.models import Image
+
+        return Image

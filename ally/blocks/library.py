@@ -1,0 +1,91 @@
+"""Every block the site can render, and the body each page type uses.
+
+The names here are the stored ``type`` values, the template names (``blocks/<name>.html``)
+and the API's block types; renaming one needs a data migration over ``pages.body_json``.
+"""
+
+from typing import Any
+
+from flask import current_app
+
+from .fields import CharBlock
+from .fields import ChoiceBlock
+from .fields import ImageChooserBlock
+from .fields import ProductChooserBlock
+from .fields import RichTextBlock
+from .fields import TextBlock
+from .fields import URLBlock
+from .list import ListBlock
+from .stream import StreamBlock
+from .struct import StructBlock
+
+
+class HeadingBlock(StructBlock):
+    label = "Heading"
+    icon = "title"
+    text = CharBlock(max_length=255, label="Text")
+    level = ChoiceBlock(choices=[(2, "Heading 2"), (3, "Heading 3"), (4, "Heading 4")],
+                        default=2, label="Level")
+
+
+class QuoteBlock(StructBlock):
+    label = "Quote"
+    icon = "openquote"
+    text = TextBlock(max_length=2000, label="Quote")
+    attribution = CharBlock(required=False, max_length=255, label="Attribution")
+
+
+class ImageBlock(StructBlock):
+    label = "Image"
+    icon = "image"
+    image = ImageChooserBlock(label="Image")
+    alt = CharBlock(max_length=255, label="Alt text",
+                    help_text="Describe the image for people who cannot see it.")
+    caption = CharBlock(required=False, max_length=255, label="Caption")
+
+
+class ProductPromoBlock(StructBlock):
+    """A card with the product's current price and an "Add to cart" button."""
+
+    label = "Product promo"
+    icon = "tag"
+    product = ProductChooserBlock(label="Product")
+    headline = CharBlock(max_length=120, label="Headline")
+    text = RichTextBlock(required=False, inline=True, max_length=2000, label="Text")
+    cta = CharBlock(max_length=40, default="Add to cart", label="Button text")
+
+    def get_api_representation(self, value: Any, context: dict | None = None) -> dict[str, Any]:
+        data = super().get_api_representation(value, context)
+        product = value.get("product")
+        data["product"] = (
+            {
+                "id": product.id,
+                "name": product.name,
+                "slug": product.slug,
+                "price": product.price_cents,
+                "currency": current_app.config["ALLY_CURRENCY"],
+            }
+            if product
+            else None
+        )
+        return data
+
+
+class CallToActionBlock(StructBlock):
+    label = "Call to action"
+    icon = "link"
+    text = CharBlock(max_length=80, label="Text")
+    url = URLBlock(label="Link")
+
+
+class BodyBlock(StreamBlock):
+    """The body of posts, promo pages and standard pages."""
+
+    heading = HeadingBlock()
+    paragraph = RichTextBlock(label="Paragraph", max_length=20000)
+    bulleted_list = ListBlock(RichTextBlock(inline=True, max_length=2000), label="Bulleted list")
+    numbered_list = ListBlock(RichTextBlock(inline=True, max_length=2000), label="Numbered list")
+    quote = QuoteBlock()
+    image = ImageBlock()
+    product_promo = ProductPromoBlock()
+    call_to_action = CallToActionBlock()

@@ -1,0 +1,65 @@
+"""Configuration, read once from the environment when the app is created.
+
+Every variable ALLY understands is listed in :func:`from_environ`; nothing reads
+``os.environ`` anywhere else, and nothing reads it at import time.
+"""
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment asks for something unsafe or impossible."""
+
+
+def from_environ(env: Mapping[str, str], instance_path: str) -> dict:
+    """Build the Flask config mapping from ``env``.
+
+    ``ALLY_ENV=production`` refuses to start without an explicit ``SECRET_KEY`` and
+    ``DATABASE_URL``: a random per-process key would log users out on every restart and
+    break sessions across gunicorn workers, and SQLite is not the production database.
+    """
+    instance = Path(instance_path)
+    ally_env = env.get("ALLY_ENV", "development")
+    if ally_env == "production":
+        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not env.get(name)]
+        if missing:
+            raise ConfigError(f"ALLY_ENV=production needs {', '.join(missing)} in the environment")
+    return {
+        "ALLY_ENV": ally_env,
+        "SECRET_KEY": env.get("SECRET_KEY") or _instance_secret(instance),
+        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or f"sqlite:///{instance / 'ally.db'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "ALLY_SITE_URL": env.get("ALLY_SITE_URL", "").rstrip("/"),
+        "ALLY_SITE_NAME": env.get("ALLY_SITE_NAME", "ALLY Essentials"),
+        "ALLY_MEDIA_DIR": env.get("ALLY_MEDIA_DIR") or str(instance / "media"),
+        "ALLY_FREE_SHIPPING_CENTS": int(env.get("ALLY_FREE_SHIPPING_CENTS", "5000")),
+        "ALLY_CURRENCY": env.get("ALLY_CURRENCY", "USD"),
+        "ALLY_API_LIMIT_MAX": int(env.get("ALLY_API_LIMIT_MAX", "20")),
+        "ALLY_SUBSCRIBE_CODE": env.get("ALLY_SUBSCRIBE_CODE", "ALLY15"),
+        "ALLY_POSTS_PER_PAGE": int(env.get("ALLY_POSTS_PER_PAGE", "10")),
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SECURE": ally_env == "production",
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    }
+
+
+def _instance_secret(instance: Path) -> str:
+    """Return a development secret kept in ``instance/secret_key``.
+
+    Kept on disk so that sessions survive restarts and agree across gunicorn workers.
+    """
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def environ() -> Mapping[str, str]:
+    """The process environment; the single place ALLY reads it."""
+    return os.environ

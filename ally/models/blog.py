@@ -1,0 +1,31 @@
+"""Blog taxonomy: categories and the post-to-category link."""
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+from .base import Base
+from .base import TimestampMixin
+
+post_categories = sa.Table(
+    "post_categories",
+    Base.metadata,
+    sa.Column("page_id", sa.ForeignKey("pages.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "category_id", sa.ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True
+    ),
+    # Category listings join from the category side; the PK index only serves page_id.
+    sa.Index("ix_post_categories_category_id", "category_id", "page_id"),
+)
+
+
+class Category(TimestampMixin, Base):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    slug: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+
+    def __repr__(self) -> str:
+        return f"<Category {self.slug}>"

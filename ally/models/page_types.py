@@ -1,0 +1,153 @@
+"""The site's page types. Each declares its rules as class attributes (Wagtail style):
+``template``, ``parent_page_types``, ``subpage_types``, ``max_count``, ``body_block``.
+
+``api_type`` is both the polymorphic identity stored in ``pages.page_type`` and the
+``app.Model`` name the JSON API reports.
+"""
+
+from typing import ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import relationship
+from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import NotFound
+
+from ally.blocks import BodyBlock
+
+from .blog import Category
+from .blog import post_categories
+from .commerce import Product
+from .media import Image
+from .pages import Page
+from .pages import Route
+
+BODY = BodyBlock()
+
+
+def public_posts_query(parent_id: int | None = None) -> sa.Select:
+    """Public posts, newest first, with what a post card shows loaded in batches."""
+    query = (
+        sa.select(BlogPage)
+        .where(Page.public_clause())
+        .options(selectinload(BlogPage.categories), selectinload(BlogPage.feed_image))
+        .order_by(BlogPage.date.desc(), BlogPage.id.desc())
+    )
+    return query if parent_id is None else query.where(BlogPage.parent_id == parent_id)
+
+
+def public_children(page: Page) -> list[Page]:
+    from ally.extensions import db
+
+    query = sa.select(Page).where(Page.parent_id == page.id, Page.public_clause())
+    return db.session.scalars(query.order_by(Page.position)).all()
+
+
+class HomePage(Page):
+    __mapper_args__ = {"polymorphic_identity": "home.HomePage"}
+    api_type = "home.HomePage"
+    verbose_name = "home page"
+    template = "pages/home_page.html"
+    parent_page_types = ()
+    subpage_types = ("blog.BlogIndexPage", "pages.StandardPage", "shop.PromoPage")
+    max_count = 1
+    body_block = BODY
+
+    def get_context(self, **kwargs):
+        from ally.extensions import db
+
+        latest = db.session.scalars(public_posts_query().limit(3)).all()
+        return super().get_context(latest_posts=latest, **kwargs)
+
+
+class StandardPage(Page):
+    __mapper_args__ = {"polymorphic_identity": "pages.StandardPage"}
+    api_type = "pages.StandardPage"
+    verbose_name = "standard page"
+    template = "pages/standard_page.html"
+    parent_page_types = ("home.HomePage", "pages.StandardPage")
+    subpage_types = ("pages.StandardPage", "shop.PromoPage")
+    body_block = BODY
+
+    def get_context(self, **kwargs):
+        return super().get_context(children=public_children(self), **kwargs)
+
+
+class BlogIndexPage(Page):
+    """The blog listing; also answers ``category/<slug>/``, ``page/<n>/`` and ``feed.xml``."""
+
+    __mapper_args__ = {"polymorphic_identity": "blog.BlogIndexPage"}
+    api_type = "blog.BlogIndexPage"
+    verbose_name = "blog index"
+    template = "pages/blog_index_page.html"
+    parent_page_types = ("home.HomePage", "pages.StandardPage")
+    subpage_types = ("blog.BlogPage",)
+
+    def route(self, components: list[str]) -> Route:
+        match components:
+            case []:
+                return Route(self, "listing")
+            case ["feed.xml"]:
+                return Route(self, "feed")
+            case ["page", number]:
+                return Route(self, "listing", {"page_number": _page_number(number)})
+            case ["category", slug]:
+                return Route(self, "listing", {"category_slug": slug})
+            case ["category", slug, "feed.xml"]:
+                return Route(self, "feed", {"category_slug": slug})
+            case ["category", slug, "page", number]:
+                return Route(
+                    self, "listing", {"category_slug": slug, "page_number": _page_number(number)}
+                )
+        raise NotFound()
+
+
+class BlogPage(Page):
+    __mapper_args__ = {"polymorphic_identity": "blog.BlogPage"}
+    api_type = "blog.BlogPage"
+    verbose_name = "blog post"
+    template = "pages/blog_page.html"
+    parent_page_types = ("blog.BlogIndexPage",)
+    subpage_types = ()
+    body_block = BODY
+    content_fields: ClassVar = Page.content_fields + ("date", "feed_image_id", "category_ids")
+
+    categories: Mapped[list[Category]] = relationship(
+        secondary=post_categories, order_by=Category.name
+    )
+    feed_image: Mapped[Image | None] = relationship()
+
+    @property
+    def category_ids(self) -> list[int]:
+        return [category.id for category in self.categories]
+
+    @category_ids.setter
+    def category_ids(self, ids: list[int]) -> None:
+        from ally.extensions import db
+
+        wanted = set(ids or [])
+        self.categories = list(
+            db.session.scalars(sa.select(Category).where(Category.id.in_(wanted)))
+        ) if wanted else []
+
+
+class PromoPage(Page):
+    """A product's own page: the product card up top, then the body."""
+
+    __mapper_args__ = {"polymorphic_identity": "shop.PromoPage"}
+    api_type = "shop.PromoPage"
+    verbose_name = "product promo page"
+    template = "pages/promo_page.html"
+    parent_page_types = ("home.HomePage", "pages.StandardPage")
+    subpage_types = ()
+    body_block = BODY
+    content_fields: ClassVar = Page.content_fields + ("product_id",)
+
+    product: Mapped[Product | None] = relationship()
+
+
+def _page_number(raw: str) -> int:
+    """A listing page number from a path segment: digits only, 1 or more, else 404."""
+    if not raw.isdigit() or not 0 < int(raw) < 100_000:
+        raise NotFound()
+    return int(raw)

@@ -1,0 +1,260 @@
+"""The page tree: one ``pages`` table, single-table inheritance, a page-type registry.
+
+Tree shape is stored twice on purpose: ``parent_id`` for children, and ``url_path`` (the
+page's full path, ``/blog/my-post/``) for routing in one indexed lookup and for descendant
+queries with a prefix ``LIKE``. Slugs are ``[a-z0-9-]`` so prefixes never need escaping.
+Mutations live in :mod:`ally.tree`; this module only describes pages and reads them.
+"""
+
+from dataclasses import dataclass
+from dataclasses import field
+import datetime as dt
+from datetime import datetime
+from typing import Any
+from typing import ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+from werkzeug.exceptions import NotFound
+
+from .base import Base
+from .base import TimestampMixin
+from .base import UTCDateTime
+from .base import utcnow
+from .users import User
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+@dataclass
+class Route:
+    """What a URL resolved to: the page, the site view that renders it, and its arguments."""
+
+    page: "Page"
+    view: str = "page"
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+class Page(TimestampMixin, Base):
+    """A node of the tree. Subclasses are page types and declare their rules as attributes."""
+
+    __tablename__ = "pages"
+    __table_args__ = (
+        sa.UniqueConstraint("parent_id", "slug"),
+        # Listings: a parent's children newest first, live ones only.
+        sa.Index("ix_pages_listing", "parent_id", "live", "date", "id"),
+        # Descendant queries (url_path LIKE '/blog/%') whatever PostgreSQL's collation.
+        sa.Index(
+            "ix_pages_url_path_pattern", "url_path",
+            postgresql_ops={"url_path": "varchar_pattern_ops"},
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_type: Mapped[str] = mapped_column(sa.String(64), index=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("pages.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+    depth: Mapped[int] = mapped_column(default=1)
+    slug: Mapped[str] = mapped_column(sa.String(255))
+    title: Mapped[str] = mapped_column(sa.String(255))
+    url_path: Mapped[str] = mapped_column(sa.String(1024), unique=True)
+    seo_title: Mapped[str] = mapped_column(sa.String(255), default="")
+    search_description: Mapped[str] = mapped_column(sa.Text, default="")
+    show_in_menus: Mapped[bool] = mapped_column(default=False)
+    intro: Mapped[str] = mapped_column(sa.Text, default="")
+    body_json: Mapped[list] = mapped_column(sa.JSON, default=list)
+    search_text: Mapped[str] = mapped_column(sa.Text, default="")
+
+    live: Mapped[bool] = mapped_column(default=False)
+    has_unpublished_changes: Mapped[bool] = mapped_column(default=False)
+    expired: Mapped[bool] = mapped_column(default=False)
+    first_published_at: Mapped[datetime | None]
+    last_published_at: Mapped[datetime | None]
+    go_live_at: Mapped[datetime | None]
+    expire_at: Mapped[datetime | None]
+
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    locked_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    latest_revision_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("page_revisions.id", ondelete="SET NULL", use_alter=True)
+    )
+    live_revision_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("page_revisions.id", ondelete="SET NULL", use_alter=True)
+    )
+
+    # Columns of one page type; nullable because the table is shared (single-table inheritance).
+    date: Mapped[dt.date | None] = mapped_column(sa.Date)
+    feed_image_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("images.id", ondelete="SET NULL")
+    )
+    product_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("products.id", ondelete="SET NULL")
+    )
+
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+
+    __mapper_args__ = {"polymorphic_on": "page_type"}
+
+    # -- page-type rules (class attributes; see ally.models.page_types) --
+    api_type: ClassVar[str] = ""
+    verbose_name: ClassVar[str] = "page"
+    template: ClassVar[str] = ""
+    parent_page_types: ClassVar[tuple[str, ...]] = ()
+    subpage_types: ClassVar[tuple[str, ...]] = ()
+    max_count: ClassVar[int | None] = None
+    body_block: ClassVar[Any] = None
+    # Fields a revision snapshots and the import/export format carries, besides the body.
+    content_fields: ClassVar[tuple[str, ...]] = (
+        "title",
+        "slug",
+        "seo_title",
+        "search_description",
+        "show_in_menus",
+        "intro",
+        "go_live_at",
+        "expire_at",
+    )
+    types: ClassVar[dict[str, type["Page"]]] = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.api_type:
+            Page.types[cls.api_type] = cls
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.url_path}>"
+
+    # -- type rules --
+    @classmethod
+    def can_exist_under(cls, parent: "Page | None") -> bool:
+        """Whether a page of this type may be a child of ``parent`` (``None``: the root)."""
+        if parent is None:
+            return not cls.parent_page_types
+        return parent.api_type in cls.parent_page_types and cls.api_type in parent.subpage_types
+
+    @classmethod
+    def allowed_subpage_types(cls) -> list[type["Page"]]:
+        return [Page.types[name] for name in cls.subpage_types]
+
+    # -- visibility --
+    @classmethod
+    def public_clause(cls, now: datetime | None = None) -> sa.ColumnElement[bool]:
+        """SQL for "a reader may see this page now".
+
+        Go-live and expiry are checked here as well as by ``publish-scheduled``, so a page
+        appears and disappears on time even when the cron job has not run yet.
+        """
+        now = now or utcnow()
+        return sa.and_(
+            Page.live.is_(True),
+            sa.or_(Page.go_live_at.is_(None), Page.go_live_at <= now),
+            sa.or_(Page.expire_at.is_(None), Page.expire_at > now),
+        )
+
+    def is_public(self, now: datetime | None = None) -> bool:
+        now = now or utcnow()
+        return (
+            self.live
+            and (self.go_live_at is None or self.go_live_at <= now)
+            and (self.expire_at is None or self.expire_at > now)
+        )
+
+    @property
+    def status(self) -> str:
+        if self.live and self.go_live_at and self.go_live_at > utcnow():
+            return "scheduled"
+        if self.live:
+            return "live + draft" if self.has_unpublished_changes else "live"
+        return "expired" if self.expired else "draft"
+
+    # -- body (StreamField JSON) --
+    @property
+    def body(self):
+        """The body as a StreamValue, built once per loaded ``body_json``."""
+        cached = self.__dict__.get("_body_cache")
+        if cached is None or cached[0] is not self.body_json:
+            value = self.body_block.to_python(self.body_json or []) if self.body_block else None
+            cached = (self.body_json, value)
+            self.__dict__["_body_cache"] = cached
+        return cached[1]
+
+    def set_body(self, value) -> None:
+        """Store a StreamValue (or raw stream JSON) and refresh the search text."""
+        self.body_json = self.body_block.get_prep_value(value)
+        self.__dict__.pop("_body_cache", None)
+        self.search_text = self.build_search_text()
+
+    def build_search_text(self) -> str:
+        parts = [self.title, self.intro or "", self.search_description]
+        if self.body_block is not None:
+            parts.append(self.body_block.get_searchable_text(self.body))
+        return " ".join(p for p in parts if p).lower()
+
+    # -- routing --
+    def route(self, components: list[str]) -> Route:
+        """Resolve the path ``components`` left below this page; the default serves only itself."""
+        if components:
+            raise NotFound()
+        return Route(self)
+
+    def get_context(self, **kwargs) -> dict[str, Any]:
+        return {"page": self, **kwargs}
+
+    @property
+    def seo_title_or_title(self) -> str:
+        return self.seo_title or self.title
+
+    # -- snapshots (revisions and import/export share this format) --
+    def to_snapshot(self) -> dict[str, Any]:
+        data = {name: _jsonable(getattr(self, name)) for name in self.content_fields}
+        data["body"] = self.body_json or []
+        return data
+
+    def apply_snapshot(self, data: dict[str, Any]) -> None:
+        """Copy content from a snapshot; the slug is left to ``tree.change_slug``."""
+        for name in self.content_fields:
+            if name != "slug" and name in data:
+                setattr(self, name, _from_json(type(self), name, data[name]))
+        if "body" in data:
+            self.set_body(data["body"])
+
+
+class PageRevision(Base):
+    """A full JSON snapshot of a page's content, saved on every edit (Wagtail's Revision)."""
+
+    __tablename__ = "page_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("pages.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    content: Mapped[dict] = mapped_column(sa.JSON)
+    approved_go_live_at: Mapped[datetime | None] = mapped_column(index=True)
+
+    page: Mapped[Page] = relationship(foreign_keys=[page_id])
+    user: Mapped[User | None] = relationship()
+
+
+def _jsonable(value):
+    if isinstance(value, dt.date | datetime):
+        return value.isoformat()
+    return value
+
+
+def _from_json(page_cls: type[Page], name: str, value):
+    column = page_cls.__table__.columns.get(name)
+    if not isinstance(value, str) or column is None:
+        return value
+    if isinstance(column.type, UTCDateTime):
+        return datetime.fromisoformat(value) if value else None
+    if isinstance(column.type, sa.Date):
+        return dt.date.fromisoformat(value) if value else None
+    return value

@@ -1,0 +1,53 @@
+"""RSS 2.0 feeds of the blog and of each category, built with feedgen."""
+
+from datetime import UTC
+from datetime import datetime
+from datetime import time
+
+from feedgen.feed import FeedGenerator
+from flask import Response
+from flask import current_app
+
+from ally.models import BlogPage
+from ally.models import Category
+from ally.models import Page
+from ally.templating import absolute_url
+
+FEED_LENGTH = 20
+
+
+def feed_path(index: Page, category: Category | None = None) -> str:
+    base = f"{index.url_path}category/{category.slug}/" if category else index.url_path
+    return f"{base}feed.xml"
+
+
+def rss_response(index: Page, category: Category | None, posts: list[BlogPage]) -> Response:
+    site_name = current_app.config["ALLY_SITE_NAME"]
+    feed = FeedGenerator()
+    title = f"{category.name} – {site_name}" if category else f"{index.title} – {site_name}"
+    listing = f"{index.url_path}category/{category.slug}/" if category else index.url_path
+    feed.title(title)
+    feed.link(href=absolute_url(listing), rel="alternate")
+    feed.link(href=absolute_url(feed_path(index, category)), rel="self")
+    feed.description(
+        (category.description if category else index.search_description or index.intro)
+        or f"News and advice from the {site_name} blog."
+    )
+    feed.language("en")
+    for post in posts:
+        entry = feed.add_entry(order="append")
+        url = absolute_url(post.url_path)
+        entry.title(post.title)
+        entry.link(href=url)
+        entry.guid(url, permalink=True)
+        entry.description(post.intro or post.search_description or post.title)
+        entry.pubDate(_published(post))
+        for cat in post.categories:
+            entry.category(term=cat.name)
+    return Response(feed.rss_str(pretty=True), mimetype="application/rss+xml")
+
+
+def _published(post: BlogPage) -> datetime:
+    if post.date is not None:
+        return datetime.combine(post.date, time(), tzinfo=UTC)
+    return post.first_published_at or post.created_at

@@ -1,0 +1,140 @@
+"""Reader views. The catch-all ``serve`` is GET-only and matches last (Werkzeug ranks
+static rules such as ``/search/`` above ``/<path:path>``), so ``/admin``, ``/api`` and
+``/cart`` keep their own routes and methods."""
+
+import sqlalchemy as sa
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from werkzeug.exceptions import NotFound
+
+from ally.extensions import db
+from ally.models import BlogIndexPage
+from ally.models import BlogPage
+from ally.models import Category
+from ally.models import Page
+from ally.models.page_types import public_posts_query
+
+from . import feeds
+from .paging import page_number_arg
+from .paging import paginate
+from .routing import find_redirect
+from .routing import resolve
+from .routing import split_path
+
+bp = Blueprint("site", __name__)
+
+MAX_QUERY_LENGTH = 200
+
+
+@bp.get("/", defaults={"path": ""})
+@bp.get("/<path:path>")
+def serve(path: str):
+    components = split_path(path)
+    if path and not path.endswith("/") and "." not in components[-1]:
+        query = f"?{request.query_string.decode()}" if request.query_string else ""
+        return redirect(f"/{path}/{query}", code=301)
+    try:
+        route = resolve(components)
+    except NotFound:
+        target = find_redirect(components)
+        if target is None:
+            raise
+        return redirect(target, code=301)
+    return VIEWS[route.view](route.page, **route.kwargs)
+
+
+def render_page(page: Page):
+    return render_template(page.template, **page.get_context())
+
+
+def render_listing(index: BlogIndexPage, category_slug: str | None = None, page_number=None):
+    """The blog listing, whole or for one category, ten posts a page, newest first."""
+    query_category = request.args.get("category")
+    if category_slug is None and query_category is not None:
+        category_slug = query_category
+    category = _category_or_404(category_slug) if category_slug is not None else None
+    number = page_number or page_number_arg()
+    posts = paginate(
+        listing_query(index, category), number, current_app.config["ALLY_POSTS_PER_PAGE"]
+    )
+    canonical = listing_url(index, category, number)
+    return render_template(
+        index.template,
+        **index.get_context(posts=posts, category=category, canonical_path=canonical,
+                            categories=all_categories()),
+    )
+
+
+def render_feed(index: BlogIndexPage, category_slug: str | None = None):
+    category = _category_or_404(category_slug) if category_slug is not None else None
+    posts = db.session.scalars(listing_query(index, category).limit(feeds.FEED_LENGTH)).all()
+    return feeds.rss_response(index, category, posts)
+
+
+VIEWS = {"page": render_page, "listing": render_listing, "feed": render_feed}
+
+
+def listing_query(index: BlogIndexPage, category: Category | None) -> sa.Select:
+    query = public_posts_query(index.id)
+    if category is not None:
+        query = query.where(BlogPage.categories.any(Category.id == category.id))
+    return query
+
+
+def listing_url(index: Page, category: Category | None = None, number: int = 1) -> str:
+    """The canonical URL of a listing page: the clean category route, ``?page=N`` after 1."""
+    path = f"{index.url_path}category/{category.slug}/" if category else index.url_path
+    return path if number == 1 else f"{path}?page={number}"
+
+
+def all_categories() -> list[Category]:
+    return db.session.scalars(sa.select(Category).order_by(Category.name)).all()
+
+
+def _category_or_404(slug: str) -> Category:
+    if len(slug) > 100 or "\x00" in slug:
+        abort(404)
+    category = db.session.scalar(sa.select(Category).where(Category.slug == slug))
+    if category is None:
+        abort(404)
+    return category
+
+
+@bp.get("/search/")
+def search():
+    """Published pages whose title, intro or body contain every word of ``q``."""
+    q = request.args.get("q", "").strip()
+    if len(q) > MAX_QUERY_LENGTH or "\x00" in q:
+        abort(400, description=f"Search for at most {MAX_QUERY_LENGTH} characters.")
+    terms = q.lower().split()[:10]
+    results = None
+    if terms:
+        query = sa.select(Page).where(Page.public_clause(), Page.depth > 1)
+        for term in terms:
+            query = query.where(Page.search_text.contains(term, autoescape=True))
+        query = query.order_by(Page.last_published_at.desc(), Page.id.desc())
+        results = paginate(query, page_number_arg(), current_app.config["ALLY_POSTS_PER_PAGE"])
+    return render_template("site/search.html", q=q, results=results)
+
+
+@bp.app_template_global()
+def category_url(category: Category, index: Page | None = None) -> str:
+    """A category's listing URL under ``index`` (default: the first blog index)."""
+    index = index or _default_blog_index()
+    if index is None:
+        return url_for("site.search", q=category.name)
+    return listing_url(index, category)
+
+
+def _default_blog_index() -> BlogIndexPage | None:
+    if "blog_index" not in g:
+        g.blog_index = db.session.scalar(
+            sa.select(BlogIndexPage).where(Page.public_clause()).order_by(BlogIndexPage.id)
+        )
+    return g.blog_index

@@ -1,0 +1,56 @@
+"""Template filters and globals shared by every blueprint's templates."""
+
+from datetime import date
+from datetime import datetime
+from urllib.parse import urljoin
+
+import sqlalchemy as sa
+from flask import Flask
+from flask import current_app
+from flask import request
+
+from ally.extensions import db
+
+
+def money(cents: int | None) -> str:
+    """Integer cents as the shop shows money: ``2999`` → ``$29.99``."""
+    cents = cents or 0
+    sign = "-" if cents < 0 else ""
+    return f"{sign}${abs(cents) // 100:,}.{abs(cents) % 100:02d}"
+
+
+def long_date(value: date | datetime | None) -> str:
+    """``Aug 12, 2024``, as the blog prints post dates."""
+    return f"{value:%b} {value.day:02d}, {value.year}" if value else ""
+
+
+def absolute_url(path: str) -> str:
+    """``path`` on the public site: ``ALLY_SITE_URL`` when set, else the request's host."""
+    base = current_app.config["ALLY_SITE_URL"] or request.host_url.rstrip("/")
+    return urljoin(base + "/", path.lstrip("/"))
+
+
+def menu_pages() -> list:
+    """Public children of the home page flagged ``show_in_menus``, in tree order."""
+    from ally.models import Page
+
+    return db.session.scalars(
+        sa.select(Page)
+        .where(Page.depth == 2, Page.show_in_menus.is_(True), Page.public_clause())
+        .order_by(Page.position)
+    ).all()
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(money)
+    app.add_template_filter(long_date)
+    app.add_template_global(absolute_url)
+    app.add_template_global(menu_pages)
+
+    @app.context_processor
+    def site_settings():
+        config = current_app.config
+        return {
+            "site_name": config["ALLY_SITE_NAME"],
+            "free_shipping_cents": config["ALLY_FREE_SHIPPING_CENTS"],
+        }

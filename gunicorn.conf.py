@@ -1,0 +1,14 @@
+"""gunicorn settings, read from the environment so ops configure ALLY in one place."""
+
+import os
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "sync"
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+accesslog = "-"
+errorlog = "-"
+# No control socket: several instances (run, bench, tests) may share one machine.
+control_socket_disable = True
