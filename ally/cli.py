@@ -50,8 +50,12 @@ def _path_of(page: dict) -> str:
 
 @click.command("create-user")
 @click.argument("email")
-@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.AUTHOR.value,
-              show_default=True)
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    default=Role.AUTHOR.value,
+    show_default=True,
+)
 @click.option("--password", help="Prompted for (hidden, twice) when not given.")
 def create_user_command(email: str, role: str, password: str | None):
     """Create an admin-site user."""
@@ -116,6 +120,11 @@ def import_pages_command(file):
 
 
 def init_app(app: Flask) -> None:
-    for command in (seed_demo_command, create_user_command, publish_scheduled_command,
-                    export_pages_command, import_pages_command):
+    for command in (
+        seed_demo_command,
+        create_user_command,
+        publish_scheduled_command,
+        export_pages_command,
+        import_pages_command,
+    ):
         app.cli.add_command(command)

@@ -56,7 +56,9 @@ def clean_page_data(page_cls: type[Page], data: dict[str, Any]) -> dict[str, Any
     errors: dict[str, Any] = {}
     cleaned: dict[str, Any] = {}
     for name, limit in TEXT_LIMITS.items():
-        _collect(errors, cleaned, name, lambda n=name, lim=limit: _text(data.get(n), lim, n == "title"))
+        _collect(
+            errors, cleaned, name, lambda n=name, lim=limit: _text(data.get(n), lim, n == "title")
+        )
     _collect(errors, cleaned, "slug", lambda: _slug(data.get("slug")))
     _collect(errors, cleaned, "show_in_menus", lambda: _bool(data.get("show_in_menus", False)))
     for name in ("go_live_at", "expire_at"):

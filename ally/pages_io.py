@@ -36,8 +36,14 @@ def export_site() -> dict[str, Any]:
             for c in db.session.scalars(sa.select(Category).order_by(Category.id))
         ],
         "products": [
-            {"id": p.id, "name": p.name, "slug": p.slug, "description": p.description,
-             "price_cents": p.price_cents, "active": p.active}
+            {
+                "id": p.id,
+                "name": p.name,
+                "slug": p.slug,
+                "description": p.description,
+                "price_cents": p.price_cents,
+                "active": p.active,
+            }
             for p in db.session.scalars(sa.select(Product).order_by(Product.id))
         ],
         "pages": [export_page(page) for page in pages],
@@ -47,7 +53,9 @@ def export_site() -> dict[str, Any]:
 def export_page(page: Page) -> dict[str, Any]:
     snapshot = page.to_snapshot()
     data: dict[str, Any] = {"type": page.api_type, "parent": _parent_path(page.url_path)}
-    data.update({k: v for k, v in snapshot.items() if not k.endswith("_id") and k != "category_ids"})
+    data.update(
+        {k: v for k, v in snapshot.items() if not k.endswith("_id") and k != "category_ids"}
+    )
     data["live"] = page.live
     if isinstance(page, BlogPage):
         data["categories"] = [c.slug for c in page.categories]
@@ -103,7 +111,11 @@ def _import_page(number: int, data: Any, product_ids: dict) -> Page:
 def _find_parent(label: str, path: Any) -> Page | None:
     if path is None:
         return None
-    parent = db.session.scalar(sa.select(Page).where(Page.url_path == path)) if isinstance(path, str) else None
+    parent = (
+        db.session.scalar(sa.select(Page).where(Page.url_path == path))
+        if isinstance(path, str)
+        else None
+    )
     if parent is None:
         raise PagesImportError(f"{label}: parent {path!r} does not exist (list parents first).")
     return parent
@@ -123,7 +135,11 @@ def _remap_products(data: dict, product_ids: dict) -> dict:
 
 def _remap_block(block: Any, product_ids: dict) -> Any:
     value = block.get("value") if isinstance(block, dict) else None
-    if block.get("type") == "product_promo" and isinstance(value, dict) and value.get("product") in product_ids:
+    if (
+        block.get("type") == "product_promo"
+        and isinstance(value, dict)
+        and value.get("product") in product_ids
+    ):
         return {**block, "value": {**value, "product": product_ids[value["product"]]}}
     return block
 
@@ -139,8 +155,10 @@ def _upsert(model, data: Any, fields: tuple[str, ...]):
         if name in data:
             setattr(row, name, data[name])
     if model is Product and not (
-        isinstance(row.name, str) and row.name
-        and isinstance(row.price_cents, int) and not isinstance(row.price_cents, bool)
+        isinstance(row.name, str)
+        and row.name
+        and isinstance(row.price_cents, int)
+        and not isinstance(row.price_cents, bool)
         and 0 <= row.price_cents < 2**31
     ):
         raise PagesImportError(f"product {data['slug']!r}: needs a name and price_cents >= 0.")

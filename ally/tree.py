@@ -98,7 +98,9 @@ def add_child(parent: Page | None, page: Page) -> Page:
 def _next_position(parent: Page | None) -> int:
     if parent is None:
         return 0
-    last = db.session.scalar(sa.select(sa.func.max(Page.position)).where(Page.parent_id == parent.id))
+    last = db.session.scalar(
+        sa.select(sa.func.max(Page.position)).where(Page.parent_id == parent.id)
+    )
     return (last or 0) + 1
 
 
@@ -197,7 +199,9 @@ def _subtree(page: Page) -> sa.ColumnElement[bool]:
 # -- revisions and publishing --------------------------------------------------------------
 
 
-def save_revision(page: Page, user: User | None = None, content: dict | None = None) -> PageRevision:
+def save_revision(
+    page: Page, user: User | None = None, content: dict | None = None
+) -> PageRevision:
     """Store ``content`` (default: the page's current state) as the page's newest revision.
 
     A page readers can see keeps showing its published content: the revision is a draft

@@ -40,11 +40,12 @@ class CharBlock(Block):
             raise BlockValidationError("Null characters are not allowed.")
         if len(value) > self.max_length:
             raise BlockValidationError(
-                f"Ensure this value has at most {self.max_length} characters "
-                f"(it has {len(value)})."
+                f"Ensure this value has at most {self.max_length} characters (it has {len(value)})."
             )
         if len(value) < self.min_length:
-            raise BlockValidationError(f"Ensure this value has at least {self.min_length} characters.")
+            raise BlockValidationError(
+                f"Ensure this value has at least {self.min_length} characters."
+            )
         return value
 
     def get_searchable_text(self, value: Any) -> str:
@@ -74,7 +75,9 @@ class URLBlock(CharBlock):
     def clean(self, value: Any) -> str:
         value = super().clean(value)
         if value and not is_safe_url(value):
-            raise BlockValidationError("Enter a valid URL: https://…, mailto:… or a path like /blog/.")
+            raise BlockValidationError(
+                "Enter a valid URL: https://…, mailto:… or a path like /blog/."
+            )
         return value
 
 
@@ -136,7 +139,9 @@ class RichTextBlock(Block):
         if not isinstance(value, str):
             raise BlockValidationError("Enter text.")
         if len(value) > self.max_length:
-            raise BlockValidationError(f"Ensure this text has at most {self.max_length} characters.")
+            raise BlockValidationError(
+                f"Ensure this text has at most {self.max_length} characters."
+            )
         cleaned = sanitize.clean_html(value, inline=self.inline)
         if self.required and not sanitize.html_to_text(cleaned):
             raise BlockValidationError(REQUIRED)

@@ -24,8 +24,9 @@ class HeadingBlock(StructBlock):
     label = "Heading"
     icon = "title"
     text = CharBlock(max_length=255, label="Text")
-    level = ChoiceBlock(choices=[(2, "Heading 2"), (3, "Heading 3"), (4, "Heading 4")],
-                        default=2, label="Level")
+    level = ChoiceBlock(
+        choices=[(2, "Heading 2"), (3, "Heading 3"), (4, "Heading 4")], default=2, label="Level"
+    )
 
 
 class QuoteBlock(StructBlock):
@@ -39,8 +40,11 @@ class ImageBlock(StructBlock):
     label = "Image"
     icon = "image"
     image = ImageChooserBlock(label="Image")
-    alt = CharBlock(max_length=255, label="Alt text",
-                    help_text="Describe the image for people who cannot see it.")
+    alt = CharBlock(
+        max_length=255,
+        label="Alt text",
+        help_text="Describe the image for people who cannot see it.",
+    )
     caption = CharBlock(required=False, max_length=255, label="Caption")
 
 

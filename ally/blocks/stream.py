@@ -84,8 +84,9 @@ class StreamBlock(Block):
                 for i, value in zip(indexes, converted, strict=True):
                     values[i] = value
         children = [
-            StreamChild(self.child_blocks.get(item.get("type")), values[i], _id(item),
-                        str(item.get("type")))
+            StreamChild(
+                self.child_blocks.get(item.get("type")), values[i], _id(item), str(item.get("type"))
+            )
             for i, item in enumerate(items)
         ]
         return StreamValue(self, children)

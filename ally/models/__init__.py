@@ -25,7 +25,22 @@ from .users import Role
 from .users import User
 
 __all__ = [
-    "Base", "BlogIndexPage", "BlogPage", "Category", "HomePage", "Image", "Page",
-    "PageRevision", "Product", "PromoPage", "Redirect", "Role", "Route", "StandardPage",
-    "Subscriber", "User", "post_categories", "utcnow",
+    "Base",
+    "BlogIndexPage",
+    "BlogPage",
+    "Category",
+    "HomePage",
+    "Image",
+    "Page",
+    "PageRevision",
+    "Product",
+    "PromoPage",
+    "Redirect",
+    "Role",
+    "Route",
+    "StandardPage",
+    "Subscriber",
+    "User",
+    "post_categories",
+    "utcnow",
 ]

@@ -11,9 +11,7 @@ post_categories = sa.Table(
     "post_categories",
     Base.metadata,
     sa.Column("page_id", sa.ForeignKey("pages.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column(
-        "category_id", sa.ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True
-    ),
+    sa.Column("category_id", sa.ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True),
     # Category listings join from the category side; the PK index only serves page_id.
     sa.Index("ix_post_categories_category_id", "category_id", "page_id"),
 )

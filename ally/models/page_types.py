@@ -126,9 +126,11 @@ class BlogPage(Page):
         from ally.extensions import db
 
         wanted = set(ids or [])
-        self.categories = list(
-            db.session.scalars(sa.select(Category).where(Category.id.in_(wanted)))
-        ) if wanted else []
+        self.categories = (
+            list(db.session.scalars(sa.select(Category).where(Category.id.in_(wanted))))
+            if wanted
+            else []
+        )
 
 
 class PromoPage(Page):

@@ -6,9 +6,9 @@ queries with a prefix ``LIKE``. Slugs are ``[a-z0-9-]`` so prefixes never need e
 Mutations live in :mod:`ally.tree`; this module only describes pages and reads them.
 """
 
+import datetime as dt
 from dataclasses import dataclass
 from dataclasses import field
-import datetime as dt
 from datetime import datetime
 from typing import Any
 from typing import ClassVar
@@ -47,7 +47,8 @@ class Page(TimestampMixin, Base):
         sa.Index("ix_pages_listing", "parent_id", "live", "date", "id"),
         # Descendant queries (url_path LIKE '/blog/%') whatever PostgreSQL's collation.
         sa.Index(
-            "ix_pages_url_path_pattern", "url_path",
+            "ix_pages_url_path_pattern",
+            "url_path",
             postgresql_ops={"url_path": "varchar_pattern_ops"},
         ),
     )
@@ -78,9 +79,7 @@ class Page(TimestampMixin, Base):
     expire_at: Mapped[datetime | None]
 
     owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    locked_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
+    locked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     latest_revision_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("page_revisions.id", ondelete="SET NULL", use_alter=True)
     )
@@ -213,7 +212,8 @@ class Page(TimestampMixin, Base):
     # -- snapshots (revisions and import/export share this format) --
     def to_snapshot(self) -> dict[str, Any]:
         data = {name: _jsonable(getattr(self, name)) for name in self.content_fields}
-        data["body"] = self.body_json or []
+        if self.body_block is not None:
+            data["body"] = self.body_json or []
         return data
 
     def apply_snapshot(self, data: dict[str, Any]) -> None:
@@ -221,8 +221,10 @@ class Page(TimestampMixin, Base):
         for name in self.content_fields:
             if name != "slug" and name in data:
                 setattr(self, name, _from_json(type(self), name, data[name]))
-        if "body" in data:
+        if "body" in data and self.body_block is not None:
             self.set_body(data["body"])
+        else:
+            self.search_text = self.build_search_text()
 
 
 class PageRevision(Base):
@@ -231,9 +233,7 @@ class PageRevision(Base):
     __tablename__ = "page_revisions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    page_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("pages.id", ondelete="CASCADE"), index=True
-    )
+    page_id: Mapped[int] = mapped_column(sa.ForeignKey("pages.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     content: Mapped[dict] = mapped_column(sa.JSON)

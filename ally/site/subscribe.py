@@ -20,8 +20,13 @@ from .views import bp
 
 class SubscribeForm(FlaskForm):
     email = EmailField(
-        "Email", validators=[DataRequired("Enter your e-mail address."), Length(max=254),
-                             Email("Enter a valid e-mail address, like name@example.com.")]
+        "Email",
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        validators=[
+            DataRequired("Enter your e-mail address."),
+            Length(max=254),
+            Email("Enter a valid e-mail address, like name@example.com."),
+        ],
     )
 
 

@@ -6,11 +6,9 @@ import sqlalchemy as sa
 from flask import Blueprint
 from flask import abort
 from flask import current_app
-from flask import g
 from flask import redirect
 from flask import render_template
 from flask import request
-from flask import url_for
 from werkzeug.exceptions import NotFound
 
 from ally.extensions import db
@@ -66,8 +64,9 @@ def render_listing(index: BlogIndexPage, category_slug: str | None = None, page_
     canonical = listing_url(index, category, number)
     return render_template(
         index.template,
-        **index.get_context(posts=posts, category=category, canonical_path=canonical,
-                            categories=all_categories()),
+        **index.get_context(
+            posts=posts, category=category, canonical_path=canonical, categories=all_categories()
+        ),
     )
 
 
@@ -124,17 +123,10 @@ def search():
 
 
 @bp.app_template_global()
-def category_url(category: Category, index: Page | None = None) -> str:
-    """A category's listing URL under ``index`` (default: the first blog index)."""
-    index = index or _default_blog_index()
-    if index is None:
-        return url_for("site.search", q=category.name)
-    return listing_url(index, category)
+def category_url(category: Category, post: Page) -> str:
+    """A category's listing URL beside ``post``: under the blog index the post lives in.
 
-
-def _default_blog_index() -> BlogIndexPage | None:
-    if "blog_index" not in g:
-        g.blog_index = db.session.scalar(
-            sa.select(BlogIndexPage).where(Page.public_clause()).order_by(BlogIndexPage.id)
-        )
-    return g.blog_index
+    Derived from the post's own path, so a listing of posts costs no extra query.
+    """
+    index_path = post.url_path[: post.url_path.rstrip("/").rfind("/") + 1]
+    return f"{index_path}category/{category.slug}/"

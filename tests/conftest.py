@@ -1,0 +1,122 @@
+"""Shared fixtures. The database is chosen by TEST_DATABASE_URL: unset → a fresh SQLite
+file per session; set (as ``.ci/run`` does) → that database, e.g. PostgreSQL.
+
+The schema comes from the real Alembic migrations, so every run checks them too.
+"""
+
+import os
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from ally import create_app
+from ally.extensions import db
+
+from . import factories
+
+
+def _drop_everything():
+    """Drop every table. SQLite checks foreign keys on DROP, and pages ↔ page_revisions
+    reference each other, so SQLite drops with the check off (only possible outside a
+    transaction)."""
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        db.metadata.drop_all(conn)
+        conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+
+
+def pytest_report_header(config):
+    url = os.environ.get("TEST_DATABASE_URL")
+    shown = sa.make_url(url).render_as_string(hide_password=True) if url else "sqlite (temp file)"
+    return f"database: {shown}"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    url = os.environ.get("TEST_DATABASE_URL") or (
+        "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+    )
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "WTF_CSRF_ENABLED": False,
+            "ALLY_MEDIA_DIR": str(tmp_path_factory.mktemp("media")),
+        }
+    )
+    with app.app_context():
+        _drop_everything()
+        upgrade()
+    yield app
+    with app.app_context():
+        _drop_everything()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def db_session(app):
+    """An app context for the test and an empty database afterwards."""
+    with app.app_context():
+        yield db.session
+        db.session.rollback()
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app, db_session):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app, db_session):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def site(db_session):
+    """Home → Blog → posts, and two categories, all published and committed."""
+    tree = factories.make_site()
+    db_session.commit()
+    return tree
+
+
+@pytest.fixture
+def demo_site(runner, db_session):
+    """The seed-demo content, loaded by the real command."""
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture
+def count_queries(app):
+    """Count SQL statements run inside a ``with count_queries() as counter:`` block."""
+
+    class Counter:
+        def __init__(self):
+            self.statements: list[str] = []
+
+        def __call__(self, conn, cursor, statement, *args):
+            self.statements.append(statement)
+
+        def __enter__(self):
+            sa.event.listen(db.engine, "before_cursor_execute", self)
+            return self
+
+        def __exit__(self, *exc):
+            sa.event.remove(db.engine, "before_cursor_execute", self)
+
+        @property
+        def count(self) -> int:
+            return len(self.statements)
+
+    return Counter

@@ -1,0 +1,63 @@
+"""SQL per request stays constant as content grows: 5 posts and 200 posts, same count."""
+
+from datetime import date
+from datetime import timedelta
+
+from .factories import make_post
+from .factories import make_product
+
+
+def build(site, db_session, first: int, last: int, products):
+    body = [
+        {"type": "heading", "value": {"text": "Sleep", "level": 2}},
+        {"type": "paragraph", "value": "Text with <b>bold</b>."},
+        {
+            "type": "product_promo",
+            "value": {"product": products[0].id, "headline": "Sleep", "cta": "Add"},
+        },
+        {"type": "bulleted_list", "value": ["a", "b"]},
+        {
+            "type": "product_promo",
+            "value": {"product": products[1].id, "headline": "Gut", "cta": "Add"},
+        },
+    ]
+    for i in range(first, last):
+        make_post(
+            site.blog,
+            title=f"Post {i}",
+            day=date(2024, 1, 1) + timedelta(days=i),
+            categories=[site.health, site.recovery][: 1 + i % 2],
+            body=body,
+        )
+    db_session.commit()
+
+
+def queries_for(client, count_queries, db_session, url: str) -> int:
+    db_session.expire_all()
+    with count_queries() as counter:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return counter.count
+
+
+URLS = [
+    "/blog/",
+    "/blog/category/recovery/",
+    "/blog/?page=2",
+    "/blog/post-3/",
+    "/blog/feed.xml",
+    "/",
+    "/sitemap.xml",
+    "/search/?q=sleep",
+    "/blog/category/health-management/feed.xml",
+]
+
+
+def test_queries_per_page_do_not_grow_with_content(client, site, db_session, count_queries):
+    products = [make_product("Melatonin", 2499), make_product("Probiotic", 2999)]
+    build(site, db_session, 0, 15, products)
+    small = {url: queries_for(client, count_queries, db_session, url) for url in URLS}
+    build(site, db_session, 15, 200, products)
+    large = {url: queries_for(client, count_queries, db_session, url) for url in URLS}
+    assert large == small
+    assert max(small.values()) <= 6, small

@@ -1,0 +1,390 @@
+"""What a reader sees: the seed post, listings, categories, search, subscribing, errors."""
+
+import html
+import json
+import re
+from datetime import date
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from ally import tree
+from ally.models import Page
+from ally.models import Subscriber
+from ally.models import utcnow
+
+from .factories import make_post
+
+SEED_POST = "/blog/sleep-tight-recover-tight-melatonin-addiction-recovery/"
+# A copy of shared/seed/ally-blog.txt, the page ALLY grew from.
+SEED_TEXT = Path(__file__).parent / "data" / "ally-blog.txt"
+
+
+def text_of(response) -> str:
+    """The page's visible text with tags removed and whitespace collapsed."""
+    body = response.get_data(as_text=True)
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", body, flags=re.S)
+    body = re.sub(r"</?(a|b|strong|i|em|span|time)\b[^>]*>", "", body)  # inline: no break
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", body))).strip()
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+# -- the seed page, as readers must recognise it ---------------------------------------------
+
+
+def test_seed_post_shows_the_seed_text(client, demo_site):
+    response = client.get(SEED_POST)
+    assert response.status_code == 200
+    page = text_of(response)
+    for line in [
+        "Click Here To Subscribe and avail of the 15% off discount code",
+        "Free Shipping With Orders Above $50",
+        "Cart 0 $0.00",
+        "Sleep Tight, Recover Tight: The Role of Melatonin in Addiction Recovery",
+        "Aug 12, 2024 | Health Management, Recovery",
+        "What is Melatonin?",
+        "Why Choose ALLY Essentials?",
+        "Tailored for Recovery: Our Melatonin Supplements are specifically designed",
+        "Conclusion: Invest in Your Sleep, Invest in Your Recovery",
+        "My cart",
+        "Your cart is empty.",
+        "Looks like you haven't made a choice yet.",
+    ]:
+        assert line in page, line
+
+
+def test_every_paragraph_of_the_first_seed_post_is_on_the_page(client, demo_site):
+    seed = SEED_TEXT.read_text(encoding="utf-8")
+    first_post = seed.split("Cart 0 $0.00", 1)[1].split("When it comes to addiction recovery", 1)[0]
+    page = text_of(client.get(SEED_POST))
+    for paragraph in filter(None, (squash(p.replace("•", "")) for p in first_post.split("\n\n"))):
+        assert paragraph in page, paragraph
+
+
+def test_second_seed_post_has_numbered_tips_and_promo(client, demo_site):
+    response = client.get("/blog/gut-health-recovery-probiotic-supplements/")
+    body = response.get_data(as_text=True)
+    assert re.search(r"<ol class=\"block-list\">\s*<li><b>Add a Probiotic Supplement", body)
+    assert body.count("<li>") >= 5
+    assert "ALLY Essentials Probiotic Supplement: Gut Health Support for Recovery" in body
+    assert 'class="product-card-price" data-price="2999">$29.99<' in body
+
+
+def test_post_meta_links_categories_and_promo_card_has_price(client, demo_site):
+    body = client.get(SEED_POST).get_data(as_text=True)
+    assert (
+        '<a href="/blog/category/health-management/" rel="category tag">Health Management</a>'
+        in body
+    )
+    assert '<a href="/blog/category/recovery/" rel="category tag">Recovery</a>' in body
+    assert "$24.99" in body and ">Add to cart</button>" in body
+    assert re.search(r'<ul class="block-list">\s*<li><b>Tailored for Recovery:</b>', body)
+
+
+def test_post_has_canonical_opengraph_and_json_ld(client, demo_site):
+    body = client.get(SEED_POST).get_data(as_text=True)
+    assert f'<link rel="canonical" href="http://localhost{SEED_POST}">' in body
+    assert '<meta property="og:type" content="article">' in body
+    ld = json.loads(
+        re.search(r'<script type="application/ld\+json">(.*?)</script>', body, re.S).group(1)
+    )
+    assert ld["@type"] == "BlogPosting"
+    assert ld["datePublished"] == "2024-08-12"
+    assert ld["articleSection"] == ["Health Management", "Recovery"]
+
+
+def test_json_ld_cannot_be_broken_out_of(client, site, db_session):
+    make_post(site.blog, title="</script><script>alert(1)</script>", intro="x")
+    db_session.commit()
+    post = db_session.scalar(sa.select(Page).where(Page.depth == 3))
+    body = client.get(post.url_path).get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in body
+
+
+def test_seed_demo_is_idempotent(runner, client, demo_site, db_session):
+    before = sorted(db_session.scalars(sa.select(Page.url_path)))
+    result = runner.invoke(args=["seed-demo"])
+    assert "0 page(s) created" in result.output
+    assert sorted(db_session.scalars(sa.select(Page.url_path))) == before
+    assert len(before) == 8
+
+
+# -- listings ------------------------------------------------------------------------------
+
+
+def titles(response) -> list[str]:
+    return re.findall(
+        r'<h2 class="post-card-title"><a href="[^"]+">([^<]+)</a>', response.get_data(as_text=True)
+    )
+
+
+def test_blog_lists_newest_first_ten_a_page(client, site, db_session):
+    for day in range(1, 13):
+        make_post(site.blog, title=f"Day {day:02d}", day=date(2024, 8, day))
+    db_session.commit()
+    first = client.get("/blog/")
+    assert titles(first) == [f"Day {d:02d}" for d in range(12, 2, -1)]
+    assert 'href="/blog/?page=2"' in first.get_data(as_text=True)
+    second = client.get("/blog/?page=2")
+    assert titles(second) == ["Day 02", "Day 01"]
+    assert '<link rel="canonical" href="http://localhost/blog/?page=2">' in second.get_data(
+        as_text=True
+    )
+    assert titles(client.get("/blog/page/2/")) == ["Day 02", "Day 01"]
+    assert client.get("/blog/?page=3").status_code == 404
+
+
+def test_category_routes_and_filter(client, site, db_session):
+    make_post(site.blog, title="Sleep", categories=[site.health, site.recovery])
+    make_post(site.blog, title="Gut", categories=[site.health])
+    make_post(site.blog, title="Plain")
+    db_session.commit()
+    assert set(titles(client.get("/blog/category/recovery/"))) == {"Sleep"}
+    assert set(titles(client.get("/blog/category/health-management/"))) == {"Sleep", "Gut"}
+    filtered = client.get("/blog/?category=recovery")
+    assert set(titles(filtered)) == {"Sleep"}
+    assert (
+        '<link rel="canonical" href="http://localhost/blog/category/recovery/">'
+        in filtered.get_data(as_text=True)
+    )
+    assert set(titles(client.get("/blog/"))) == {"Sleep", "Gut", "Plain"}
+
+
+def test_new_category_gets_its_listing_and_feed_at_once(client, site, db_session):
+    from .factories import make_category
+
+    category = make_category("Nutrition")
+    make_post(site.blog, title="Eat well", categories=[category])
+    db_session.commit()
+    assert titles(client.get("/blog/category/nutrition/")) == ["Eat well"]
+    assert client.get("/blog/category/nutrition/feed.xml").status_code == 200
+
+
+# -- visibility ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def hidden_posts(site, db_session):
+    """A draft, a post scheduled for tomorrow and an expired post, beside one live post."""
+    now = utcnow()
+    make_post(site.blog, title="Visible post", categories=[site.recovery])
+    make_post(site.blog, title="Draft secret", live=False, categories=[site.recovery])
+    scheduled = make_post(
+        site.blog, title="Scheduled secret", live=False, categories=[site.recovery]
+    )
+    revision = tree.save_revision(
+        scheduled,
+        content={**scheduled.to_snapshot(), "go_live_at": (now + timedelta(days=1)).isoformat()},
+    )
+    tree.publish(revision)
+    make_post(
+        site.blog,
+        title="Expired secret",
+        categories=[site.recovery],
+        expire_at=now - timedelta(minutes=1),
+    )
+    db_session.commit()
+    return ["draft-secret", "scheduled-secret", "expired-secret"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/blog/",
+        "/blog/category/recovery/",
+        "/blog/feed.xml",
+        "/blog/category/recovery/feed.xml",
+        "/sitemap.xml",
+        "/search/?q=secret",
+        "/",
+    ],
+)
+def test_hidden_posts_appear_nowhere(client, hidden_posts, url):
+    body = client.get(url).get_data(as_text=True)
+    for slug in hidden_posts:
+        assert slug not in body
+        assert slug.replace("-", " ").capitalize() not in body
+    if url != "/search/?q=secret":
+        assert "Visible post" in body or "visible-post" in body
+
+
+@pytest.mark.parametrize("slug", ["draft-secret", "scheduled-secret", "expired-secret"])
+def test_hidden_post_pages_are_404(client, hidden_posts, slug):
+    assert client.get(f"/blog/{slug}/").status_code == 404
+
+
+def test_hidden_parent_hides_listing_route(client, site, db_session):
+    make_post(site.blog, title="Child")
+    tree.unpublish(site.blog)
+    db_session.commit()
+    assert client.get("/blog/").status_code == 404
+    assert client.get("/blog/category/recovery/").status_code == 404
+
+
+# -- search, feeds, sitemap, robots --------------------------------------------------------
+
+
+def test_search_matches_title_intro_and_body(client, site, db_session):
+    make_post(site.blog, title="Melatonin basics", intro="About sleep")
+    make_post(
+        site.blog,
+        title="Gut",
+        intro="Probiotics",
+        body=[{"type": "paragraph", "value": "Fermented <b>kimchi</b> helps"}],
+    )
+    db_session.commit()
+    assert "Melatonin basics" in client.get("/search/?q=MELATONIN").get_data(as_text=True)
+    assert "Melatonin basics" in client.get("/search/?q=sleep").get_data(as_text=True)
+    found = client.get("/search/?q=kimchi+fermented").get_data(as_text=True)
+    assert "Gut" in found and "Melatonin basics" not in found
+    assert "Nothing matched" in client.get("/search/?q=100%25_").get_data(as_text=True)
+
+
+def test_feeds_parse_as_rss(client, demo_site):
+    import feedparser
+
+    feed = feedparser.parse(client.get("/blog/feed.xml").data)
+    assert not feed.bozo and feed.version == "rss20"
+    assert [e.title for e in feed.entries][0] == (
+        "Sleep Tight, Recover Tight: The Role of Melatonin in Addiction Recovery"
+    )
+    assert feed.entries[0].link == f"http://localhost{SEED_POST}"
+    assert {t.term for t in feed.entries[0].tags} == {"Health Management", "Recovery"}
+    recovery = feedparser.parse(client.get("/blog/category/recovery/feed.xml").data)
+    assert [e.title for e in recovery.entries] == [feed.entries[0].title]
+
+
+def test_listing_advertises_feeds(client, demo_site):
+    body = client.get("/blog/category/recovery/").get_data(as_text=True)
+    assert (
+        'type="application/rss+xml"' in body and 'href="/blog/category/recovery/feed.xml"' in body
+    )
+
+
+def test_sitemap_and_robots(client, demo_site):
+    sitemap = client.get("/sitemap.xml")
+    assert sitemap.mimetype == "application/xml"
+    body = sitemap.get_data(as_text=True)
+    assert f"<loc>http://localhost{SEED_POST}</loc>" in body
+    assert "<loc>http://localhost/blog/category/recovery/</loc>" in body
+    robots = client.get("/robots.txt").get_data(as_text=True)
+    assert "Disallow: /admin/" in robots and "Sitemap: http://localhost/sitemap.xml" in robots
+
+
+def test_site_url_setting_drives_absolute_links(app, client, demo_site, monkeypatch):
+    monkeypatch.setitem(app.config, "ALLY_SITE_URL", "https://blog.ally.example")
+    assert "<loc>https://blog.ally.example/blog/</loc>" in client.get("/sitemap.xml").get_data(
+        as_text=True
+    )
+
+
+# -- subscribe banner ----------------------------------------------------------------------
+
+
+def test_subscribe_stores_once_and_shows_code(client, db_session):
+    first = client.post("/subscribe/", data={"email": "Reader@Example.com"})
+    assert first.status_code == 200 and "ALLY15" in first.get_data(as_text=True)
+    again = client.post("/subscribe/", data={"email": "reader@example.com "})
+    assert "already on the list" in again.get_data(as_text=True)
+    assert db_session.scalars(sa.select(Subscriber.email)).all() == ["reader@example.com"]
+
+
+def test_subscribe_json_for_the_banner_script(client, db_session):
+    response = client.post(
+        "/subscribe/", data={"email": "a@b.example"}, headers={"Accept": "application/json"}
+    )
+    assert response.json == {"code": "ALLY15", "new": True}
+    bad = client.post("/subscribe/", data={"email": "nope"}, headers={"Accept": "application/json"})
+    assert bad.status_code == 400 and "valid e-mail" in bad.json["message"]
+
+
+@pytest.mark.parametrize("email", ["", "not-an-email", "a@", "x" * 250 + "@b.co"])
+def test_subscribe_bad_email_keeps_input_and_stores_nothing(client, db_session, email):
+    response = client.post("/subscribe/", data={"email": email})
+    assert response.status_code == 400
+    assert 'class="field-error"' in response.get_data(as_text=True)
+    if email:
+        assert html.escape(email) in response.get_data(as_text=True)
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(Subscriber)) == 0
+
+
+def test_subscribe_refuses_without_csrf_token(app, client, db_session, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    response = client.post("/subscribe/", data={"email": "a@b.example"})
+    assert response.status_code == 400
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(Subscriber)) == 0
+
+
+# -- bad input never gives a 500 -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/no-such-page/", 404),
+        ("/blog/no-such-post/", 404),
+        ("/blog/category/unknown/", 404),
+        ("/blog/category/unknown/feed.xml", 404),
+        ("/blog/?category=unknown", 404),
+        ("/blog/?category=%00", 404),
+        ("/blog/?page=abc", 400),
+        ("/blog/?page=-1", 400),
+        ("/blog/?page=0", 400),
+        ("/blog/?page=1.5", 400),
+        ("/blog/?page=99999999999999999999", 400),
+        ("/blog/?page=50", 404),
+        ("/blog/page/0/", 404),
+        ("/blog/page/abc/", 404),
+        ("/blog/page/2/extra/", 404),
+        ("/" + "a/" * 600, 404),
+        ("/blog%00/", 404),
+        ("/blog/%00/", 404),
+        ("/%C3%A9t%C3%A9/", 404),
+        ("/%FF%FE/", 404),
+        ("/blog/..%2f..%2fetc/passwd/", 404),
+        ("/search/?q=" + "x" * 300, 400),
+        ("/search/?q=%00", 400),
+        ("/search/?q=ok&page=abc", 400),
+    ],
+)
+def test_bad_input_is_a_clear_4xx(client, demo_site, url, status):
+    response = client.get(url)
+    assert response.status_code == status
+    assert "text/html" in response.content_type
+
+
+def test_missing_trailing_slash_redirects_keeping_query(client, demo_site):
+    response = client.get("/blog?category=recovery")
+    assert response.status_code == 301 and response.location == "/blog/?category=recovery"
+
+
+def test_designed_404_page(client, demo_site):
+    response = client.get("/nothing-here/")
+    body = response.get_data(as_text=True)
+    assert "We couldn't find that page" in body and "Cart 0 $0.00" in text_of(response)
+
+
+def test_designed_500_page_and_rollback(tmp_path):
+    from ally import create_app
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db",
+            "SECRET_KEY": "x",
+            "PROPAGATE_EXCEPTIONS": False,
+        }
+    )
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("boom")
+
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.get_data(as_text=True)
+    assert "boom" not in response.get_data(as_text=True)
