@@ -37,7 +37,7 @@ class PageDataError(ValueError):
         out = []
         for name, error in self.errors.items():
             if isinstance(error, BlockValidationError):
-                out += [f"body.{line}" for line in error.flatten()]
+                out += error.flatten(name)
             else:
                 out += [f"{name}: {message}" for message in error]
         return out

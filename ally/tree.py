@@ -234,6 +234,11 @@ def publish(revision: PageRevision, now: datetime | None = None) -> Page:
         revision.approved_go_live_at = go_live_at
         page.has_unpublished_changes = True
         return page
+    return _make_live(page, revision, now)
+
+
+def _make_live(page: Page, revision: PageRevision, now: datetime) -> Page:
+    go_live_at = _parse_dt(revision.content.get("go_live_at"))
     _apply(page, revision.content)
     page.live, page.expired, page.has_unpublished_changes = True, False, False
     page.first_published_at = page.first_published_at or max(go_live_at or now, now)
@@ -268,7 +273,7 @@ def publish_scheduled(now: datetime | None = None) -> tuple[int, int]:
         .order_by(PageRevision.id)
     ).all()
     for revision in due:
-        publish(revision, now)
+        _make_live(db.session.get(Page, revision.page_id), revision, now)
     expired = db.session.scalars(
         sa.select(Page).where(Page.live.is_(True), Page.expire_at <= now)
     ).all()

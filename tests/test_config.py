@@ -1,0 +1,80 @@
+"""Configuration from the environment, and the app factory."""
+
+import pytest
+
+from ally import create_app
+from ally.config import ConfigError
+from ally.config import from_environ
+
+
+def test_defaults_use_instance_folder(tmp_path):
+    config = from_environ({}, str(tmp_path))
+    assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/ally.db"
+    assert config["ALLY_MEDIA_DIR"] == str(tmp_path / "media")
+    assert config["ALLY_FREE_SHIPPING_CENTS"] == 5000
+    assert config["ALLY_API_LIMIT_MAX"] == 20
+    assert config["SESSION_COOKIE_SECURE"] is False
+
+
+def test_dev_secret_is_kept_across_restarts(tmp_path):
+    first = from_environ({}, str(tmp_path))["SECRET_KEY"]
+    assert len(first) >= 32
+    assert from_environ({}, str(tmp_path))["SECRET_KEY"] == first
+    assert oct((tmp_path / "secret_key").stat().st_mode & 0o777) == "0o600"
+
+
+def test_environment_overrides(tmp_path):
+    config = from_environ(
+        {
+            "SECRET_KEY": "k",
+            "DATABASE_URL": "postgresql+psycopg://x/y",
+            "ALLY_SITE_URL": "https://blog.example/",
+            "ALLY_FREE_SHIPPING_CENTS": "7500",
+        },
+        str(tmp_path),
+    )
+    assert config["SECRET_KEY"] == "k"
+    assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://x/y"
+    assert config["ALLY_SITE_URL"] == "https://blog.example"
+    assert config["ALLY_FREE_SHIPPING_CENTS"] == 7500
+
+
+@pytest.mark.parametrize(
+    ("env", "missing"),
+    [
+        ({}, "SECRET_KEY, DATABASE_URL"),
+        ({"SECRET_KEY": "k"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "postgresql+psycopg://x/y"}, "SECRET_KEY"),
+    ],
+)
+def test_production_refuses_unsafe_settings(tmp_path, env, missing):
+    with pytest.raises(ConfigError, match=f"needs {missing}"):
+        from_environ({"ALLY_ENV": "production", **env}, str(tmp_path))
+
+
+def test_production_cookies_are_secure(tmp_path):
+    config = from_environ(
+        {"ALLY_ENV": "production", "SECRET_KEY": "k", "DATABASE_URL": "postgresql+psycopg://x/y"},
+        str(tmp_path),
+    )
+    assert config["SESSION_COOKIE_SECURE"] is True
+    assert config["SESSION_COOKIE_HTTPONLY"] is True
+    assert config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_factory_takes_a_mapping_on_top(tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/t.db",
+            "ALLY_CURRENCY": "EUR",
+        }
+    )
+    assert app.config["ALLY_CURRENCY"] == "EUR"
+    assert app.jinja_env.undefined.__name__ == "StrictUndefined"
+    assert {"site", "static"} <= {rule.endpoint.split(".")[0] for rule in app.url_map.iter_rules()}
+
+
+def test_catch_all_is_get_only(client, demo_site):
+    assert client.post("/blog/").status_code == 405
+    assert client.delete("/").status_code == 405
