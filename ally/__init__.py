@@ -16,6 +16,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.config.update(config or {})
     if app.testing:
         app.jinja_env.undefined = StrictUndefined
+    app.json.sort_keys = False  # API shapes (Wagtail v2, Shopify) have a documented key order
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -42,9 +43,12 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from ally.cart import bp as cart_bp
     from ally.site import bp as site_bp
 
-    # The site blueprint owns the catch-all page route, so it is registered last.
+    app.register_blueprint(cart_bp)
+    # The site blueprint owns the catch-all page route; Werkzeug ranks it below every
+    # fixed rule anyway, but registering it last keeps the intent visible.
     app.register_blueprint(site_bp)
 
 

@@ -39,6 +39,7 @@ def from_environ(env: Mapping[str, str], instance_path: str) -> dict:
         "ALLY_CURRENCY": env.get("ALLY_CURRENCY", "USD"),
         "ALLY_API_LIMIT_MAX": int(env.get("ALLY_API_LIMIT_MAX", "20")),
         "ALLY_SUBSCRIBE_CODE": env.get("ALLY_SUBSCRIBE_CODE", "ALLY15"),
+        "ALLY_CHECKOUT_URL": env.get("ALLY_CHECKOUT_URL", ""),
         "ALLY_POSTS_PER_PAGE": int(env.get("ALLY_POSTS_PER_PAGE", "10")),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,

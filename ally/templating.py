@@ -9,6 +9,8 @@ from flask import Flask
 from flask import current_app
 from flask import request
 
+from ally.cart import checkout_url
+from ally.cart import header_cart
 from ally.extensions import db
 
 
@@ -46,6 +48,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(long_date)
     app.add_template_global(absolute_url)
     app.add_template_global(menu_pages)
+    app.add_template_global(header_cart)
+    app.add_template_global(checkout_url)
 
     @app.context_processor
     def site_settings():

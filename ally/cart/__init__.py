@@ -1,0 +1,7 @@
+"""The shopper's cart: pure domain in ``cart.py``, HTTP in ``views.py``."""
+
+from .views import bp
+from .views import checkout_url
+from .views import header_cart
+
+__all__ = ["bp", "checkout_url", "header_cart"]
