@@ -50,3 +50,20 @@ lint: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache artifacts
+
+# Vendor Editor.js UMD bundles (a developer step that needs npm; the output is committed and
+# CI never runs it). Bump a version here, run `make vendor`, commit ally/static/vendor/editorjs.
+EDITORJS_PKGS ?= @editorjs/editorjs@2.31.7 @editorjs/header@2.8.9 @editorjs/list@2.0.9 \
+                 @editorjs/quote@2.7.6
+VENDOR_DIR    ?= ally/static/vendor/editorjs
+vendor:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	npm pack --silent --pack-destination "$$tmp" $(EDITORJS_PKGS) >/dev/null && \
+	rm -rf $(VENDOR_DIR) && mkdir -p $(VENDOR_DIR) && \
+	for t in "$$tmp"/*.tgz; do \
+	  n=$$(basename "$$t" .tgz); mkdir -p "$$tmp/$$n"; tar xzf "$$t" -C "$$tmp/$$n"; \
+	  cp "$$tmp/$$n"/package/dist/*.umd.js $(VENDOR_DIR)/; \
+	  cp "$$tmp/$$n"/package/dist/*LICENSE*.txt $(VENDOR_DIR)/ 2>/dev/null || true; \
+	  cp "$$tmp/$$n"/package/LICENSE* $(VENDOR_DIR)/LICENSE.$$n 2>/dev/null || true; \
+	  echo "$$n" >> "$$tmp/versions"; \
+	done && sort "$$tmp/versions" > $(VENDOR_DIR)/VERSIONS && ls -l $(VENDOR_DIR)

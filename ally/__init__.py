@@ -40,12 +40,16 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.user_loader(User.load)
+    login_manager.login_view = "admin.login"
+    login_manager.session_protection = "strong"
 
 
 def register_blueprints(app: Flask) -> None:
+    from ally.admin import bp as admin_bp
     from ally.cart import bp as cart_bp
     from ally.site import bp as site_bp
 
+    app.register_blueprint(admin_bp)
     app.register_blueprint(cart_bp)
     # The site blueprint owns the catch-all page route; Werkzeug ranks it below every
     # fixed rule anyway, but registering it last keeps the intent visible.

@@ -3,12 +3,14 @@
 from datetime import date
 from datetime import datetime
 from urllib.parse import urljoin
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import Flask
 from flask import current_app
 from flask import request
 
+from ally import images
 from ally.cart import checkout_url
 from ally.cart import header_cart
 from ally.extensions import db
@@ -24,6 +26,14 @@ def money(cents: int | None) -> str:
 def long_date(value: date | datetime | None) -> str:
     """``Aug 12, 2024``, as the blog prints post dates."""
     return f"{value:%b} {value.day:02d}, {value.year}" if value else ""
+
+
+def local_time(value: datetime | None) -> str:
+    """A UTC time in the site's time zone, as authors read it: ``Aug 12, 2024 09:30 EDT``."""
+    if value is None:
+        return "—"
+    local = value.astimezone(ZoneInfo(current_app.config["ALLY_TIME_ZONE"]))
+    return f"{local:%b} {local.day:02d}, {local.year} {local:%H:%M %Z}"
 
 
 def absolute_url(path: str) -> str:
@@ -50,6 +60,9 @@ def init_app(app: Flask) -> None:
     app.add_template_global(menu_pages)
     app.add_template_global(header_cart)
     app.add_template_global(checkout_url)
+    app.add_template_global(images.rendition_url)
+    app.add_template_global(images.rendition_size)
+    app.add_template_filter(local_time)
 
     @app.context_processor
     def site_settings():

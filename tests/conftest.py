@@ -47,6 +47,8 @@ def app(tmp_path_factory):
             "SECRET_KEY": "test-secret",
             "SQLALCHEMY_DATABASE_URI": url,
             "WTF_CSRF_ENABLED": False,
+            # Cheap hashing keeps login-heavy tests fast; production uses scrypt.
+            "ALLY_PASSWORD_HASH": "pbkdf2:sha256:1000",
             "ALLY_MEDIA_DIR": str(tmp_path_factory.mktemp("media")),
         }
     )
@@ -120,3 +122,37 @@ def count_queries(app):
             return len(self.statements)
 
     return Counter
+
+
+PASSWORD = "correct-horse-battery"
+
+
+class AdminActions:
+    """Log in and out of the admin through the real login form."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, email: str, password: str = PASSWORD, next_url: str | None = None):
+        url = "/admin/login" + (f"?next={next_url}" if next_url else "")
+        return self.client.post(url, data={"email": email, "password": password})
+
+    def logout(self):
+        return self.client.post("/admin/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AdminActions(client)
+
+
+@pytest.fixture
+def users(db_session):
+    """One active user per role, and a deactivated editor; all share PASSWORD."""
+    made = {
+        role: factories.make_user(f"{role}@ally.example", role, PASSWORD)
+        for role in ("admin", "editor", "author")
+    }
+    made["inactive"] = factories.make_user("gone@ally.example", "editor", PASSWORD, is_active=False)
+    db_session.commit()
+    return made

@@ -13,6 +13,7 @@ from ally.models import HomePage
 from ally.models import Page
 from ally.models import Product
 from ally.models import StandardPage
+from ally.models import User
 
 _numbers = itertools.count(1)
 
@@ -89,3 +90,11 @@ def make_site() -> SimpleNamespace:
     health = make_category("Health Management")
     recovery = make_category("Recovery")
     return SimpleNamespace(home=home, blog=blog, health=health, recovery=recovery)
+
+
+def make_user(email: str, role: str, password: str, **fields) -> User:
+    user = User(email=email, role=role, **fields)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user

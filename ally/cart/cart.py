@@ -9,7 +9,6 @@ discount is allocated across lines by largest remainder, so line discounts add u
 exactly the cart's discount.
 """
 
-from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -141,7 +140,9 @@ class Cart:
 
     def _load(self, state: dict) -> None:
         # A cookie from an older version or a bug is dropped piece by piece, never trusted.
-        for entry in state.get("lines", [])[:MAX_LINES] if isinstance(state.get("lines"), list) else []:
+        for entry in (
+            state.get("lines", [])[:MAX_LINES] if isinstance(state.get("lines"), list) else []
+        ):
             try:
                 product_id, quantity = entry
                 self.lines[validate_id(product_id)] = validate_quantity(quantity)
@@ -258,7 +259,8 @@ def price_cart(
         notices=notices,
     )
     priced.discount = percent_of(priced.subtotal, percent)
-    for line, share in zip(lines, allocate(priced.discount, [ln.line_price for ln in lines]), strict=True):
+    shares = allocate(priced.discount, [ln.line_price for ln in lines])
+    for line, share in zip(lines, shares, strict=True):
         line.discount = share
     return priced
 
@@ -319,7 +321,3 @@ def cart_json(priced: PricedCart) -> dict[str, Any]:
         "free_shipping": priced.free_shipping,
         "notices": priced.notices,
     }
-
-
-def product_ids(states: Iterable[Cart]) -> set[int]:
-    return {pid for cart in states for pid in cart.lines}

@@ -117,7 +117,9 @@ def checkout_url(cart: PricedCart) -> str | None:
 
 @bp.errorhandler(CartError)
 def cart_error(error: CartError):
-    return jsonify(status=error.status, message="Cart Error", description=error.description), error.status
+    return jsonify(
+        status=error.status, message="Cart Error", description=error.description
+    ), error.status
 
 
 def json_body(allowed: set[str]) -> dict[str, Any]:
@@ -250,7 +252,7 @@ def page():
 
 @bp.post("/cart/add")
 def add_form():
-    """"Add to cart" without JavaScript: add, then go back to the page the button was on."""
+    """ "Add to cart" without JavaScript: add, then go back to the page the button was on."""
     back = same_site_path(request.form.get("return_to"), url_for("cart.page"))
     try:
         product = _available_product(_form_int("id"))

@@ -3,6 +3,8 @@
 import enum
 
 import sqlalchemy as sa
+from flask import current_app
+from flask import has_app_context
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
@@ -30,7 +32,9 @@ class User(UserMixin, TimestampMixin, Base):
     is_active: Mapped[bool] = mapped_column(default=True)
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        """Store a salted hash; ``ALLY_PASSWORD_HASH`` picks the method (scrypt by default)."""
+        method = current_app.config["ALLY_PASSWORD_HASH"] if has_app_context() else "scrypt"
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -49,7 +49,7 @@ def resolve(components: list[str]) -> Route:
     return page.route(components[page.depth - 1 :])
 
 
-def find_redirect(components: list[str]) -> str | None:
+def find_redirect(components: list[str], trailing_slash: bool = True) -> str | None:
     """Where an old URL moved to, following the page if it moved again since.
 
     A redirect on an ancestor path also covers what was below it, so one row per move
@@ -64,7 +64,8 @@ def find_redirect(components: list[str]) -> str | None:
     )
     if redirect is None:
         return None
-    remainder = paths[-1][len(redirect.old_path) :]
+    requested = paths[-1] if trailing_slash else paths[-1].rstrip("/")
+    remainder = requested[len(redirect.old_path) :]
     if redirect.page_id is not None:
         target = db.session.get(Page, redirect.page_id)
         return target.url_path + remainder if target is not None else None

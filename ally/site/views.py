@@ -2,6 +2,8 @@
 static rules such as ``/search/`` above ``/<path:path>``), so ``/admin``, ``/api`` and
 ``/cart`` keep their own routes and methods."""
 
+import re
+
 import sqlalchemy as sa
 from flask import Blueprint
 from flask import abort
@@ -9,12 +11,17 @@ from flask import current_app
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import send_file
+from flask import send_from_directory
 from werkzeug.exceptions import NotFound
+from werkzeug.routing import PathConverter
 
+from ally import images
 from ally.extensions import db
 from ally.models import BlogIndexPage
 from ally.models import BlogPage
 from ally.models import Category
+from ally.models import Image
 from ally.models import Page
 from ally.models.page_types import public_posts_query
 
@@ -27,11 +34,27 @@ from .routing import split_path
 
 bp = Blueprint("site", __name__)
 
+
+class PagePathConverter(PathConverter):
+    """A page path: anything but the prefixes other blueprints own.
+
+    So ``GET /admin/logout`` is a 405 from the admin's POST-only rule instead of a page
+    lookup, and no page can shadow ``/admin``, ``/api``, ``/cart``, ``/static`` or ``/media``.
+    """
+
+    regex = r"(?!(?:admin|api|cart|static|media)(?:/|$))[^/].*?"
+
+
+# Registered before the routes below, which use it.
+bp.record_once(
+    lambda state: state.app.url_map.converters.setdefault("page_path", PagePathConverter)
+)
+
 MAX_QUERY_LENGTH = 200
 
 
 @bp.get("/", defaults={"path": ""})
-@bp.get("/<path:path>")
+@bp.get("/<page_path:path>")
 def serve(path: str):
     components = split_path(path)
     if path and not path.endswith("/") and "." not in components[-1]:
@@ -39,12 +62,13 @@ def serve(path: str):
         return redirect(f"/{path}/{query}", code=301)
     try:
         route = resolve(components)
+        return VIEWS[route.view](route.page, **route.kwargs)
     except NotFound:
-        target = find_redirect(components)
+        # An old URL (a moved page, a renamed category) 404s first, then redirects.
+        target = find_redirect(components, trailing_slash=not path or path.endswith("/"))
         if target is None:
             raise
         return redirect(target, code=301)
-    return VIEWS[route.view](route.page, **route.kwargs)
 
 
 def render_page(page: Page):
@@ -130,3 +154,24 @@ def category_url(category: Category, post: Page) -> str:
     """
     index_path = post.url_path[: post.url_path.rstrip("/").rfind("/") + 1]
     return f"{index_path}category/{category.slug}/"
+
+
+@bp.get("/media/<path:filename>")
+def media(filename: str):
+    """Uploaded originals, and renditions made on first request then served from disk."""
+    match = RENDITION_RE.match(filename)
+    if match:
+        image = db.session.get(Image, int(match["id"])) if len(match["id"]) < 10 else None
+        if image is None:
+            abort(404)
+        try:
+            path = images.rendition_file(image, match["spec"], match["ext"])
+        except (images.ImageError, FileNotFoundError):
+            abort(404)
+        return send_file(path, max_age=31536000)
+    if not filename.startswith("original_images/"):
+        abort(404)
+    return send_from_directory(current_app.config["ALLY_MEDIA_DIR"], filename, max_age=31536000)
+
+
+RENDITION_RE = re.compile(r"^renditions/(?P<id>\d+)/(?P<spec>[a-z0-9-]+)\.(?P<ext>jpg|png|webp)$")
