@@ -218,17 +218,31 @@
   if (summary) summary.focus();
 
   // -- saving: serialise the blocks into the hidden field, then submit as the button asked ----
+  const actionField = el("input", { type: "hidden", name: "action", value: "save" });
+  form.append(actionField);
+  for (const button of form.querySelectorAll('button[name="action"]')) {
+    button.dataset.action = button.value;
+    button.removeAttribute("name"); // the hidden field carries the action instead
+  }
   form.addEventListener("submit", async (event) => {
-    if (form.dataset.serialised === "yes") { delete form.dataset.serialised; return; }
     event.preventDefault();
-    const submitter = event.submitter;
+    const button = event.submitter || form.querySelector("button[data-action]");
+    let body;
     try {
-      bodyField.value = JSON.stringify(fromEditor(await editor.save()));
+      body = JSON.stringify(fromEditor(await editor.save()));
     } catch (error) {
       window.alert("The editor could not save its content. Nothing was sent; please try again.");
       return;
     }
-    form.dataset.serialised = "yes";
-    form.requestSubmit(submitter);
+    bodyField.value = body;
+    actionField.value = button.dataset.action;
+    // submit() sends the form as the button would have, without firing this handler again.
+    // (Attributes, not properties: the hidden field named "action" shadows form.action.)
+    const original = form.getAttribute("action");
+    form.setAttribute("action", button.getAttribute("formaction") || original);
+    form.setAttribute("target", button.getAttribute("formtarget") || "_self");
+    HTMLFormElement.prototype.submit.call(form);
+    form.setAttribute("action", original);
+    form.setAttribute("target", "_self");
   });
 })();
