@@ -31,8 +31,8 @@ def log_in(page: Page, live_server: str, email: str) -> None:
 
 def add_block(page: Page, name: str) -> None:
     """Open the "+" menu beside the current block and choose a block by its visible name."""
-    # Editor.js hides its toolbar while typing; pointing at the block brings it back.
-    page.locator("#editor .ce-block").last.hover()
+    # Editor.js hides its toolbar while typing; clicking the (last, empty) block brings it back.
+    page.locator("#editor .ce-block").last.click()
     page.locator(".ce-toolbar__plus").click()
     page.locator(".ce-popover--opened .ce-popover-item", has_text=re.compile(f"^{name}$")).click()
 
@@ -214,3 +214,28 @@ def test_xss_typed_into_a_paragraph_is_inert(page: Page, live_server, shop, csrf
     expect(reader.locator(".post-body script")).to_have_count(0)
     reader.wait_for_timeout(300)
     assert dialogs == []
+
+
+UNLABELLED_CONTROLS = """() => [...document.querySelectorAll('input, select, textarea, button')]
+    .filter((el) => el.type !== 'hidden' && el.offsetParent !== null)
+    .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                    && !el.getAttribute('aria-labelledby') && !(el.tagName === 'BUTTON' && el.textContent.trim()))
+    .map((el) => el.outerHTML.slice(0, 80))"""
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_admin_is_labelled_and_fits_a_phone(page: Page, live_server, shop, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    log_in(page, live_server, "editor@ally.example")
+    for path in (
+        f"/admin/pages/{shop['blog']}/add/blog.BlogPage/",
+        f"/admin/pages/{shop['blog']}/",
+        "/admin/images/",
+        "/admin/products/add/",
+    ):
+        page.goto(live_server + path)
+        if "add/blog" in path:
+            add_block(page, "Product promo")
+        assert page.evaluate(UNLABELLED_CONTROLS) == [], path
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, (path, overflow)
