@@ -46,10 +46,12 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from ally.admin import bp as admin_bp
+    from ally.api import bp as api_bp
     from ally.cart import bp as cart_bp
     from ally.site import bp as site_bp
 
     app.register_blueprint(admin_bp)
+    app.register_blueprint(api_bp)
     app.register_blueprint(cart_bp)
     # The site blueprint owns the catch-all page route; Werkzeug ranks it below every
     # fixed rule anyway, but registering it last keeps the intent visible.

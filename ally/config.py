@@ -43,6 +43,11 @@ def from_environ(env: Mapping[str, str], instance_path: str) -> dict:
         "ALLY_TIME_ZONE": env.get("ALLY_TIME_ZONE", "America/New_York"),
         "ALLY_IMAGE_MAX_BYTES": int(env.get("ALLY_IMAGE_MAX_BYTES", str(10 * 1024 * 1024))),
         "ALLY_POSTS_PER_PAGE": int(env.get("ALLY_POSTS_PER_PAGE", "10")),
+        "ALLY_CORS_ORIGINS": [
+            o.strip() for o in env.get("ALLY_CORS_ORIGINS", "").split(",") if o.strip()
+        ],
+        "ALLY_PREVIEW_TOKEN_MAX_AGE": int(env.get("ALLY_PREVIEW_TOKEN_MAX_AGE", "3600")),
+        "ALLY_HEADLESS_PREVIEW_URL": env.get("ALLY_HEADLESS_PREVIEW_URL", ""),
         "ALLY_PASSWORD_HASH": env.get("ALLY_PASSWORD_HASH", "scrypt"),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,

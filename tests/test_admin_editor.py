@@ -343,3 +343,17 @@ def test_author_edits_own_drafts_only(client, auth, users, site, db_session):
     other = make_post(site.blog, title="Someone else's")
     db_session.commit()
     assert client.get(f"/admin/pages/{other.id}/edit/").status_code == 403
+
+
+def test_editor_hands_out_a_headless_preview_link(client, editor, site, db_session):
+    create(client, site, action="publish")
+    post = the_post(db_session)
+    client.post(
+        f"/admin/pages/{post.id}/edit/",
+        data=post_form(title="Unpublished idea", base_revision_id=str(post.latest_revision_id)),
+    )
+    page = client.get(f"/admin/pages/{post.id}/edit/").get_data(as_text=True)
+    link = re.search(r'href="(/api/v2/page_preview/\?[^"]+)"', page).group(1).replace("&amp;", "&")
+    assert "content_type=blog.blogpage" in link
+    draft = client.get(link)
+    assert draft.status_code == 200 and draft.json["title"] == "Unpublished idea"

@@ -2,8 +2,10 @@
 unpublish, and preview the public template over unsaved content."""
 
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import abort
+from flask import current_app
 from flask import flash
 from flask import make_response
 from flask import redirect
@@ -15,12 +17,12 @@ from flask_login import current_user
 from ally import tree
 from ally.content import PageDataError
 from ally.extensions import db
-from ally.models import Image
 from ally.models import Page
 from ally.models import PageRevision
-from ally.models import Product
 from ally.models import User
 from ally.models import utcnow
+from ally.previews import draft_page
+from ally.previews import make_token
 
 from . import editor
 from .base import bp
@@ -70,8 +72,23 @@ def render_editor(
             "base_revision_id", page.latest_revision_id if page else ""
         ),
         can_publish=can("pages.publish"),
+        headless_preview=headless_preview_url(page),
     )
     return html, status
+
+
+def headless_preview_url(page: Page | None) -> str | None:
+    """Where a headless front-end shows this page's newest revision (a signed token)."""
+    revision = (
+        db.session.get(PageRevision, page.latest_revision_id)
+        if page and page.latest_revision_id
+        else None
+    )
+    if revision is None:
+        return None
+    query = urlencode({"content_type": page.api_type.lower(), "token": make_token(revision)})
+    base = current_app.config["ALLY_HEADLESS_PREVIEW_URL"] or url_for("api.page_preview")
+    return f"{base}?{query}"
 
 
 @bp.route("/pages/<int:parent_id>/add/<type_name>/", methods=["GET", "POST"])
@@ -251,21 +268,7 @@ def _preview(page_cls, url_path: str, page: Page | None):
 def render_preview(page_cls, snapshot: dict, url_path: str, page: Page | None):
     """The public template over content that is not live: never indexed, never cached."""
     with db.session.no_autoflush:
-        draft = page_cls(
-            title=snapshot["title"],
-            slug=snapshot.get("slug") or "preview",
-            url_path=url_path,
-            depth=url_path.count("/"),
-            live=False,
-        )
-        draft.id = page.id if page else None
-        draft.first_published_at = page.first_published_at if page else None
-        draft.last_published_at = utcnow()
-        draft.apply_snapshot(snapshot)
-        if snapshot.get("product_id"):
-            draft.product = db.session.get(Product, snapshot["product_id"])
-        if snapshot.get("feed_image_id"):
-            draft.feed_image = db.session.get(Image, snapshot["feed_image_id"])
+        draft = draft_page(page_cls, snapshot, url_path, page)
         html = render_template(page_cls.template, preview=True, **draft.get_context())
     db.session.rollback()
     response = make_response(html)

@@ -1,5 +1,6 @@
 """Leaf blocks: text, rich text, URLs, choices, and choosers of database records."""
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,6 +13,7 @@ from .base import Block
 from .base import BlockValidationError
 
 REQUIRED = "This field is required."
+_SITE_LINK_RE = re.compile(r'href="(/(?!/)[^"]*)"')
 
 
 class CharBlock(Block):
@@ -150,6 +152,19 @@ class RichTextBlock(Block):
     def render_basic(self, value: Any) -> Markup:
         return Markup(value)
 
+    def get_api_representation(self, value: Any, context: dict | None = None) -> Any:
+        """Stored HTML; with ``rich_text_format=html``, site links made absolute for
+        front-ends served from another domain."""
+        html = self.get_prep_value(value)
+        api = (context or {}).get("api")
+        if (
+            api is None
+            or (context or {}).get("rich_text_format") != "html"
+            or not isinstance(html, str)
+        ):
+            return html
+        return _SITE_LINK_RE.sub(lambda m: f'href="{api.html_url(m.group(1))}"', html)
+
     def get_searchable_text(self, value: Any) -> str:
         return sanitize.html_to_text(value) if isinstance(value, str) else ""
 
@@ -185,10 +200,12 @@ class ChooserBlock(Block):
         from ally.extensions import db
 
         ids = {raw for raw in raws if _is_pk(raw)}
-        found = {}
-        if ids:
-            rows = db.session.scalars(sa.select(self.model).where(self.model.id.in_(ids)))
-            found = {row.id: row for row in rows}
+        # Records the request already loaded (an API listing prefetches them) cost nothing.
+        found = {pk: row for pk in ids if (row := _loaded(self.model, pk)) is not None}
+        missing = ids - set(found)
+        if missing:
+            rows = db.session.scalars(sa.select(self.model).where(self.model.id.in_(missing)))
+            found.update({row.id: row for row in rows})
         return [found.get(raw) or (Missing(raw) if raw is not None else None) for raw in raws]
 
     def get_prep_value(self, value: Any) -> Any:
@@ -204,6 +221,14 @@ class ChooserBlock(Block):
                 raise BlockValidationError(f"Choose a {self.noun}.")
             return None
         return value
+
+
+def _loaded(model, pk: int):
+    """The record if this session already holds it, fresh (an expired one would reload alone)."""
+    from ally.extensions import db
+
+    row = db.session.identity_map.get(db.session.identity_key(model, pk))
+    return row if row is not None and not sa.inspect(row).expired_attributes else None
 
 
 def _is_pk(raw: Any) -> bool:

@@ -1,0 +1,58 @@
+"""Load everything a page listing's bodies refer to in a few queries, not one per block.
+
+Products and images referenced by blocks are loaded once into the session's identity map,
+where chooser blocks find them (see ``ChooserBlock.bulk_to_python``); promo page URLs of
+those products are read in one more query. The cost is the same for 5 posts or 200.
+"""
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from ally.extensions import db
+from ally.models import Image
+from ally.models import Page
+from ally.models import Product
+
+from .endpoints import Context
+from .fields import Field
+
+
+def referenced_ids(bodies: list[list]) -> tuple[set[int], set[int]]:
+    """Product and image ids named by product promo and image blocks."""
+    products, images = set(), set()
+    for body in bodies:
+        for block in body or []:
+            value = block.get("value") if isinstance(block, dict) else None
+            if not isinstance(value, dict):
+                continue
+            if block.get("type") == "product_promo" and _is_id(value.get("product")):
+                products.add(value["product"])
+            elif block.get("type") == "image" and _is_id(value.get("image")):
+                images.add(value["image"])
+    return products, images
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
+
+
+def prepare_pages(pages: list[Page], selected: list[tuple[Field, Any]], ctx: Context) -> None:
+    names = {f.name for f, _ in selected}
+    if not pages or not names & {"body", "product"}:
+        return
+    products, images = referenced_ids([p.body_json for p in pages] if "body" in names else [])
+    products |= {p.product_id for p in pages if "product" in names and p.product_id}
+    if products:
+        ctx.loaded += _load(Product, products)
+        from .views import promo_urls
+
+        ctx.product_urls = promo_urls(sorted(products))
+    if images:
+        ctx.loaded += _load(Image, images)
+
+
+def _load(model, ids: set[int]) -> list:
+    # populate_existing: rows the session holds expired are refreshed, not left stale.
+    query = sa.select(model).where(model.id.in_(ids)).execution_options(populate_existing=True)
+    return db.session.scalars(query).all()

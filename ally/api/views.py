@@ -1,0 +1,283 @@
+"""``/api/v2/``: Wagtail API v2 endpoints over ALLY's content, read-only and public.
+
+Only live pages are ever served. Responses carry an ``ETag`` (and ``Last-Modified`` for
+pages) and answer revalidation with 304; CORS is opened to ``ALLY_CORS_ORIGINS``.
+"""
+
+from typing import Any
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from flask import Blueprint
+from flask import current_app
+from flask import jsonify
+from flask import redirect
+from flask import request
+from werkzeug.exceptions import NotFound
+
+from ally import previews
+from ally.extensions import db
+from ally.models import Image
+from ally.models import Page
+from ally.models import PageRevision
+from ally.models import Product
+from ally.site.routing import resolve
+from ally.site.routing import split_path
+
+from . import endpoints
+from . import filters
+from .endpoints import ENDPOINTS
+from .endpoints import MAX_ID
+from .endpoints import Context
+from .errors import ApiError
+from .fields import FieldsParameterParseError
+from .fields import parse_fields_parameter
+from .fields import select_fields
+from .fields import serialize
+from .prefetch import prepare_pages
+
+bp = Blueprint("api", __name__, url_prefix="/api/v2")
+RICH_TEXT_FORMATS = ("db_html", "html")
+
+
+@bp.errorhandler(ApiError)
+def api_error(error: ApiError):
+    return jsonify(message=error.message), error.status
+
+
+def context() -> Context:
+    fmt = request.args.get("rich_text_format", "db_html")
+    if fmt not in RICH_TEXT_FORMATS:
+        raise ApiError(f"rich_text_format must be one of: {', '.join(RICH_TEXT_FORMATS)}")
+    api_base = request.host_url.rstrip("/")
+    return Context(api_base, current_app.config["ALLY_SITE_URL"] or api_base, fmt)
+
+
+def fields_config():
+    if "fields" not in request.args:
+        return None
+    try:
+        return parse_fields_parameter(request.args["fields"])
+    except FieldsParameterParseError as error:
+        raise ApiError(f"fields error: {error}") from None
+
+
+def envelope(total: int, items: list) -> dict[str, Any]:
+    return {"meta": {"total_count": total}, "items": items}
+
+
+# -- pages ---------------------------------------------------------------------------------
+
+
+@bp.get("/pages/")
+def pages_listing():
+    args = request.args
+    types = endpoints.page_types(args.get("type"))
+    fields = endpoints.page_fields(types)
+    filters.check_params(args, fields, filters.PAGE_KNOWN)
+    query = sa.select(types[0] if len(types) == 1 else Page).where(Page.public_clause())
+    if len(types) > 1:
+        query = query.where(Page.page_type.in_([t.api_type for t in types]))
+    query = filters.field_filters(query, args, fields)
+    query = filters.tree_filters(query, args)
+    query = filters.ordering(query, args, fields, default=(Page.url_path,))
+    query = filters.search(query, args, (Page.search_text,))
+    offset, limit = filters.pagination(args, current_app.config["ALLY_API_LIMIT_MAX"])
+    ctx = context()
+    selected = select_fields(fields, endpoints.PAGE_LISTING_DEFAULT, fields_config(), listing=True)
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+    )
+    loaders = [endpoints.LOADERS[f.name] for f, _ in selected if f.name in endpoints.LOADERS]
+    pages = db.session.scalars(query.options(*loaders).offset(offset).limit(limit)).all()
+    prepare_pages(pages, selected, ctx)
+    return conditional(envelope(total, [serialize(p, selected, ctx) for p in pages]), pages)
+
+
+def public_page_or_404(pk: int) -> Page:
+    page = (
+        None
+        if pk > MAX_ID
+        else db.session.scalar(sa.select(Page).where(Page.id == pk, Page.public_clause()))
+    )
+    if page is None:
+        raise ApiError("No Page matches the given query.", 404)
+    return page
+
+
+def page_detail_response(page: Page, ctx: Context):
+    fields = endpoints.page_fields([type(page)])
+    selected = select_fields(fields, list(fields), fields_config(), listing=False)
+    prepare_pages([page], selected, ctx)
+    return serialize(page, selected, ctx)
+
+
+@bp.get("/pages/<int:pk>/")
+def pages_detail(pk: int):
+    page = public_page_or_404(pk)
+    return conditional(page_detail_response(page, context()), [page])
+
+
+@bp.get("/pages/find/")
+def pages_find():
+    """302 to the detail URL of the page at ``html_path`` (or ``id``), other params kept."""
+    page = None
+    if "html_path" in request.args:
+        try:
+            page = resolve(split_path(request.args["html_path"].strip("/"))).page
+        except NotFound:
+            page = None
+    elif request.args.get("id", "").isdigit():
+        page = db.session.scalar(
+            sa.select(Page).where(
+                Page.id == min(int(request.args["id"]), MAX_ID + 1), Page.public_clause()
+            )
+        )
+    if page is None:
+        raise ApiError("not found", 404)
+    kept = [(k, v) for k, v in request.args.items(multi=True) if k not in ("html_path", "id")]
+    query = urlencode(kept, safe=",()*-_")
+    # A relative Location keeps whatever host and port the client used (Wagtail #7595).
+    return redirect(f"/api/v2/pages/{page.id}/" + (f"?{query}" if query else ""), code=302)
+
+
+# -- images, categories, products ------------------------------------------------------------
+
+
+@bp.get("/<any(images, categories, products):name>/")
+def listing(name: str):
+    endpoint = ENDPOINTS[name]
+    args = request.args
+    filters.check_params(args, endpoint.fields, filters.KNOWN)
+    query = filters.field_filters(endpoint.base_query(), args, endpoint.fields)
+    query = filters.ordering(query, args, endpoint.fields, default=(endpoint.model.id,))
+    query = filters.search(query, args, endpoint.search_columns)
+    offset, limit = filters.pagination(args, current_app.config["ALLY_API_LIMIT_MAX"])
+    ctx = context()
+    selected = select_fields(
+        endpoint.fields, endpoint.listing_default, fields_config(), listing=True
+    )
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+    )
+    rows = db.session.scalars(query.offset(offset).limit(limit)).all()
+    if name == "products":
+        ctx.product_urls = promo_urls([r.id for r in rows])
+    return conditional(envelope(total, [serialize(r, selected, ctx) for r in rows]))
+
+
+@bp.get("/<any(images, categories, products):name>/<int:pk>/")
+def detail(name: str, pk: int):
+    endpoint = ENDPOINTS[name]
+    row = (
+        None
+        if pk > MAX_ID
+        else db.session.scalar(endpoint.base_query().where(endpoint.model.id == pk))
+    )
+    if row is None:
+        raise ApiError(f"No {endpoint.model.__name__} matches the given query.", 404)
+    ctx = context()
+    if isinstance(row, Product):
+        ctx.product_urls = promo_urls([row.id])
+    selected = select_fields(endpoint.fields, list(endpoint.fields), fields_config(), listing=False)
+    return conditional(serialize(row, selected, ctx))
+
+
+@bp.get("/images/find/")
+def images_find():
+    raw = request.args.get("id", "")
+    image = db.session.get(Image, int(raw)) if raw.isdigit() and int(raw) <= MAX_ID else None
+    if image is None:
+        raise ApiError("not found", 404)
+    return redirect(f"/api/v2/images/{image.id}/", code=302)
+
+
+def promo_urls(product_ids: list[int]) -> dict[int, str]:
+    """The public promo page path of each product, in one query."""
+    if not product_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Page.product_id, sa.func.min(Page.url_path))
+        .where(Page.product_id.in_(product_ids), Page.public_clause())
+        .group_by(Page.product_id)
+    )
+    return dict(rows.all())
+
+
+# -- HTTP: conditional requests, caching and CORS -------------------------------------------
+
+
+def conditional(data: dict, pages: list[Page] | None = None):
+    """JSON with an ETag (and Last-Modified from the pages shown); 304 when unchanged."""
+    response = jsonify(data)
+    response.add_etag()
+    stamps = [
+        p.last_published_at or p.updated_at
+        for p in pages or []
+        if p.last_published_at or p.updated_at
+    ]
+    if stamps:
+        response.last_modified = max(stamps)
+    return response.make_conditional(request)
+
+
+@bp.after_request
+def http_headers(response):
+    if "Cache-Control" not in response.headers:
+        public = response.status_code in (200, 302, 304)
+        response.headers["Cache-Control"] = "public, max-age=60" if public else "no-store"
+    origin = request.headers.get("Origin")
+    allowed = current_app.config["ALLY_CORS_ORIGINS"]
+    if origin and ("*" in allowed or origin in allowed):
+        response.headers["Access-Control-Allow-Origin"] = "*" if "*" in allowed else origin
+        response.headers["Access-Control-Allow-Methods"] = "GET, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = request.headers.get(
+            "Access-Control-Request-Headers", "If-None-Match, If-Modified-Since"
+        )
+        response.headers["Access-Control-Expose-Headers"] = "ETag, Last-Modified"
+        response.headers["Access-Control-Max-Age"] = "600"
+        response.vary.add("Origin")
+    return response
+
+
+# -- headless preview ------------------------------------------------------------------------
+
+
+@bp.get("/page_preview/")
+def page_preview():
+    """A draft revision in the detail shape, for a signed token the admin hands out.
+
+    Shaped like wagtail-headless-preview's endpoint (``content_type`` and ``token``), so a
+    front-end built for it works; never cached.
+    """
+    unknown = set(request.args) - {
+        "token",
+        "content_type",
+        "fields",
+        "rich_text_format",
+        "format",
+        "_",
+    }
+    if unknown:
+        raise ApiError(
+            "query parameter is not an operation or a recognised field: "
+            + ", ".join(sorted(unknown))
+        )
+    try:
+        page_id, revision_id = previews.read_token(request.args.get("token", ""))
+    except ValueError as error:
+        raise ApiError(str(error)) from None
+    page = db.session.get(Page, page_id)
+    revision = db.session.get(PageRevision, revision_id)
+    if page is None or revision is None or revision.page_id != page.id:
+        raise ApiError("not found", 404)
+    ctx = context()
+    with db.session.no_autoflush:
+        draft = previews.draft_page(
+            type(page), {**page.to_snapshot(), **revision.content}, page.url_path, page
+        )
+        data = page_detail_response(draft, ctx)
+    db.session.rollback()
+    response = jsonify(data)
+    response.headers["Cache-Control"] = "no-store"
+    return response

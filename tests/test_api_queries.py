@@ -1,0 +1,61 @@
+"""An API listing of 20 posts with every field costs the same SQL for 5 posts or 200."""
+
+from datetime import date
+from datetime import timedelta
+
+from ally.models import Image
+
+from .factories import make_post
+from .factories import make_product
+
+
+def build(site, db_session, first, last, products, image):
+    body = [
+        {"type": "paragraph", "value": "Text"},
+        {"type": "product_promo", "value": {"product": products[0].id, "headline": "A"}},
+        {"type": "product_promo", "value": {"product": products[1].id, "headline": "B"}},
+        {"type": "image", "value": {"image": image.id, "alt": "Alt", "caption": ""}},
+    ]
+    for i in range(first, last):
+        make_post(
+            site.blog,
+            title=f"Post {i}",
+            day=date(2024, 1, 1) + timedelta(days=i),
+            categories=[site.health, site.recovery][: 1 + i % 2],
+            body=body,
+            feed_image_id=image.id,
+        )
+    db_session.commit()
+
+
+URLS = [
+    "/api/v2/pages/?type=blog.BlogPage&fields=*&limit=20",
+    "/api/v2/pages/?type=blog.BlogPage&fields=date,intro&limit=20&order=-date",
+    "/api/v2/pages/?fields=*&limit=20",
+    "/api/v2/pages/?category=recovery&limit=20",
+    "/api/v2/products/",
+]
+
+
+def test_api_listing_queries_do_not_grow(client, site, db_session, count_queries):
+    products = [make_product("Melatonin", 2499), make_product("Probiotic", 2999)]
+    image = Image(title="Moon", filename="original_images/none.png", width=800, height=600)
+    db_session.add(image)
+    db_session.commit()
+
+    def measure():
+        counts = {}
+        for url in URLS:
+            db_session.expire_all()
+            with count_queries() as counter:
+                response = client.get(url)
+            assert response.status_code == 200, response.json
+            counts[url] = counter.count
+        return counts
+
+    build(site, db_session, 0, 5, products, image)
+    small = measure()
+    build(site, db_session, 5, 200, products, image)
+    large = measure()
+    assert large == small
+    assert max(small.values()) <= 8, small
