@@ -9,6 +9,8 @@ timeout = 30
 graceful_timeout = 20
 keepalive = 5
 accesslog = "-"
+# The access log carries the request id ALLY puts on every response (X-Request-ID).
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms [%({x-request-id}o)s] "%(a)s"'
 errorlog = "-"
 # No control socket: several instances (run, bench, tests) may share one machine.
 control_socket_disable = True

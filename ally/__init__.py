@@ -28,6 +28,7 @@ def create_app(config: Mapping | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from ally.extensions import csrf
     from ally.extensions import db
+    from ally.extensions import limiter
     from ally.extensions import login_manager
     from ally.extensions import migrate
     from ally.models import User
@@ -42,17 +43,20 @@ def register_extensions(app: Flask) -> None:
     login_manager.user_loader(User.load)
     login_manager.login_view = "admin.login"
     login_manager.session_protection = "strong"
+    limiter.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
     from ally.admin import bp as admin_bp
     from ally.api import bp as api_bp
     from ally.cart import bp as cart_bp
+    from ally.ops import bp as ops_bp
     from ally.site import bp as site_bp
 
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(cart_bp)
+    app.register_blueprint(ops_bp)
     # The site blueprint owns the catch-all page route; Werkzeug ranks it below every
     # fixed rule anyway, but registering it last keeps the intent visible.
     app.register_blueprint(site_bp)
@@ -60,8 +64,12 @@ def register_blueprints(app: Flask) -> None:
 
 def register_error_handlers(app: Flask) -> None:
     from ally import errors
+    from ally import logs
+    from ally import ops
 
     errors.init_app(app)
+    logs.init_app(app)
+    ops.init_app(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -48,6 +48,14 @@ def from_environ(env: Mapping[str, str], instance_path: str) -> dict:
         ],
         "ALLY_PREVIEW_TOKEN_MAX_AGE": int(env.get("ALLY_PREVIEW_TOKEN_MAX_AGE", "3600")),
         "ALLY_HEADLESS_PREVIEW_URL": env.get("ALLY_HEADLESS_PREVIEW_URL", ""),
+        "ALLY_PROXY_FIX": int(env.get("ALLY_PROXY_FIX", "0")),
+        "ALLY_LOG_LEVEL": env.get("ALLY_LOG_LEVEL", "INFO"),
+        "RATELIMIT_STORAGE_URI": env.get("ALLY_RATELIMIT_URL", "memory://"),
+        # Failed or not, login POSTs per account (as typed) and per client address.
+        "ALLY_LOGIN_LIMITS": env.get("ALLY_LOGIN_LIMITS", "5 per minute; 30 per hour"),
+        "ALLY_LOGIN_ADDRESS_LIMITS": env.get(
+            "ALLY_LOGIN_ADDRESS_LIMITS", "20 per minute; 200 per hour"
+        ),
         "ALLY_PASSWORD_HASH": env.get("ALLY_PASSWORD_HASH", "scrypt"),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,

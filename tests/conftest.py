@@ -49,6 +49,9 @@ def app(tmp_path_factory):
             "WTF_CSRF_ENABLED": False,
             # Cheap hashing keeps login-heavy tests fast; production uses scrypt.
             "ALLY_PASSWORD_HASH": "pbkdf2:sha256:1000",
+            # Tests log in far more often than people do; the throttling tests lower these.
+            "ALLY_LOGIN_LIMITS": "10000 per minute",
+            "ALLY_LOGIN_ADDRESS_LIMITS": "10000 per minute",
             "ALLY_MEDIA_DIR": str(tmp_path_factory.mktemp("media")),
         }
     )

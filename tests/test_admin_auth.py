@@ -157,6 +157,7 @@ ADMIN_URLS = [
     ("GET", "/admin/subscribers.csv", STAFF),
     ("GET", "/admin/users/", {"admin"}),
     ("GET", "/admin/users/add/", {"admin"}),
+    ("GET", "/admin/audit/", {"admin"}),
     ("GET", "/admin/users/{user}/", {"admin"}),
 ]
 

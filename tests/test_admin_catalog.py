@@ -10,6 +10,7 @@ from PIL import Image as PILImage
 
 from ally.models import Category
 from ally.models import Image
+from ally.models import Page
 from ally.models import Product
 from ally.models import Subscriber
 
@@ -265,3 +266,41 @@ def test_subscribers_listed_and_exported_as_csv(client, staff, db_session):
     assert rows[0] == ["email", "code", "subscribed_at"]
     assert rows[1][:2] == ["a@ally.example", "ALLY15"]
     assert rows[2][0].startswith("'=")  # no formula injection into the mailing tool's sheet
+
+
+# -- audit log -----------------------------------------------------------------------------
+
+
+def test_admin_actions_are_audited(client, auth, users, site, db_session):
+    from ally.models import AuditEntry
+
+    auth.login("editor@ally.example", password="wrong")
+    auth.login("editor@ally.example")
+    client.post(
+        f"/admin/pages/{site.blog.id}/add/blog.BlogPage/",
+        data={"title": "Audited", "date": "2024-08-12", "body": "[]", "action": "publish"},
+    )
+    post_id = db_session.scalar(sa.select(Page.id).where(Page.title == "Audited"))
+    client.post(f"/admin/pages/{post_id}/unpublish/")
+    client.post(f"/admin/pages/{post_id}/delete/")
+    client.post("/admin/products/add/", data={"name": "Zinc", "slug": "zinc", "price": "9.99"})
+    auth.logout()
+    entries = db_session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [e.action for e in entries] == [
+        "login_failed",
+        "login",
+        "create+publish",
+        "unpublish",
+        "delete",
+        "product_save",
+        "logout",
+    ]
+    assert {e.actor for e in entries[1:]} == {"editor@ally.example"}
+    assert entries[0].actor == "" and "editor@ally.example" in entries[0].summary
+    assert entries[2].object_type == "BlogPage" and entries[2].object_id == post_id
+    auth.login("admin@ally.example")
+    page = client.get("/admin/audit/").get_data(as_text=True)
+    assert "create+publish" in page and "Zinc at $9.99" in page
+    auth.logout()
+    auth.login("editor@ally.example")
+    assert client.get("/admin/audit/").status_code == 403

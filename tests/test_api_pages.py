@@ -96,7 +96,7 @@ def test_b15_3_negated_fields(api, fields, keys):
         ({"offset": "x"}, "offset must be a positive integer"),
         ({"child_of": "abc"}, "child_of must be a positive integer"),
         (
-            {"descendant_of": "5", "child_of": "5"},
+            {"descendant_of": "root", "child_of": "root"},
             "filtering by descendant_of with child_of is not supported",
         ),
         ({"foo": "bar"}, "query parameter is not an operation or a recognised field: foo"),
@@ -406,8 +406,14 @@ def test_server_errors_are_json_under_api(tmp_path):
     from ally import create_app
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db", "SECRET_KEY": "x"})
-    response = app.test_client().get("/api/v2/pages/")  # no tables: the query fails
+
+    @app.get("/api/v2/boom/")
+    def boom():
+        raise RuntimeError("boom")
+
+    response = app.test_client().get("/api/v2/boom/")
     assert response.status_code == 500 and response.is_json and set(response.json) == {"message"}
+    assert "boom" not in response.get_data(as_text=True)
 
 
 # -- headless preview ----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from flask import redirect
 from flask import render_template
 from flask import url_for
 
+from ally import audit
 from ally.extensions import db
 from ally.models import BlogIndexPage
 from ally.models import Category
@@ -40,6 +41,8 @@ def product_edit(product_id: int | None = None):
         form.populate_obj(product)
         product.price_cents = form.price_cents
         db.session.add(product)
+        db.session.flush()
+        audit.record("product_save", product, f"{product.name} at {money(product.price_cents)}")
         db.session.commit()
         flash(f"“{product.name}” saved at {money(product.price_cents)}.", "success")
         return redirect(url_for("admin.product_list"), code=303)
@@ -83,6 +86,8 @@ def category_edit(category_id: int | None = None):
         db.session.add(category)
         if old_slug and old_slug != category.slug:
             redirect_listings(old_slug, category.slug)
+        db.session.flush()
+        audit.record("category_save", category, f"{category.name} ({category.slug})")
         db.session.commit()
         flash(f"Category “{category.name}” saved.", "success")
         return redirect(url_for("admin.category_list"), code=303)

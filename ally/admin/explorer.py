@@ -8,6 +8,7 @@ from flask import render_template
 from flask import request
 from flask import url_for
 
+from ally import audit
 from ally import tree
 from ally.extensions import db
 from ally.models import HomePage
@@ -86,8 +87,10 @@ def page_move(page_id: int):
         if target is None:
             flash("Choose where to move the page.", "error")
         else:
+            old_path = page.url_path
             try:
                 tree.move_page(page, target)
+                audit.record("move", page, f"{old_path} → {page.url_path}")
             except tree.TreeError as error:
                 db.session.rollback()
                 flash(str(error), "error")
@@ -124,6 +127,7 @@ def page_delete(page_id: int):
     subtree = Page.url_path.startswith(page.url_path, autoescape=True)
     if request.method == "POST":
         parent_id = page.parent_id
+        audit.record("delete", page, f"{page.title} ({page.url_path})")
         count = tree.delete_page(page)
         db.session.commit()
         flash(f"Deleted {count} page{'s' if count != 1 else ''}.", "success")

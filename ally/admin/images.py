@@ -9,6 +9,7 @@ from flask import render_template
 from flask import request
 from flask import url_for
 
+from ally import audit
 from ally import images
 from ally.extensions import db
 from ally.models import Image
@@ -30,6 +31,8 @@ def create_image(upload, title: str, alt: str) -> Image:
         title=title, alt=alt, filename=filename, width=width, height=height, file_size=len(data)
     )
     db.session.add(image)
+    db.session.flush()
+    audit.record("image_upload", image, image.title)
     db.session.commit()
     return image
 
@@ -90,6 +93,7 @@ def image_edit(image_id: int):
 def image_delete(image_id: int):
     image = db.session.get(Image, image_id) or abort(404)
     images.delete_files(image)
+    audit.record("image_delete", image, image.title)
     db.session.delete(image)
     db.session.commit()
     flash(f"“{image.title}” deleted. Blocks that showed it now show nothing.", "success")

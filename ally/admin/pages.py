@@ -14,6 +14,7 @@ from flask import request
 from flask import url_for
 from flask_login import current_user
 
+from ally import audit
 from ally import tree
 from ally.content import PageDataError
 from ally.extensions import db
@@ -199,6 +200,7 @@ def _save(page: Page, snapshot: dict, action: str, parent: Page | None = None):
         revision = tree.save_revision(page, current_user, content=snapshot)
         if action in ("publish", "schedule"):
             tree.publish(revision)
+        audit.record(action if parent is None else f"create+{action}", page, page.title)
     except tree.TreeError as error:
         db.session.rollback()
         target = {"parent": parent} if parent is not None else {"page": page}
@@ -233,6 +235,7 @@ def page_unpublish(page_id: int):
     if not can("pages.publish"):
         abort(403)
     tree.unpublish(page)
+    audit.record("unpublish", page, page.title)
     db.session.commit()
     flash(f"“{page.title}” is unpublished; readers no longer see it.", "success")
     return redirect(url_for("admin.page_edit", page_id=page.id), code=303)

@@ -12,9 +12,13 @@ from flask import render_template
 from flask import url_for
 from flask_login import current_user
 
+from ally import audit
 from ally.extensions import db
+from ally.models import AuditEntry
 from ally.models import Subscriber
 from ally.models import User
+from ally.site.paging import page_number_arg
+from ally.site.paging import paginate
 
 from .base import bp
 from .base import requires
@@ -43,6 +47,8 @@ def user_create():
             user = User(email=email, name=form.name.data, role=form.role.data)
             user.set_password(form.password.data)
             db.session.add(user)
+            db.session.flush()
+            audit.record("user_create", user, f"{user.email} as {user.role}")
             db.session.commit()
             flash(f"{user.email} can now log in as {user.role}.", "success")
             return redirect(url_for("admin.user_list"), code=303)
@@ -66,6 +72,11 @@ def user_edit(user_id: int):
             )
             if form.password.data:
                 user.set_password(form.password.data)
+            changes = ", ".join(
+                f"{k}={v}" for k, v in (("role", user.role), ("active", user.is_active))
+            )
+            reset = "; password reset" if form.password.data else ""
+            audit.record("user_update", user, f"{user.email}: {changes}{reset}")
             db.session.commit()
             flash(f"{user.email} saved.", "success")
             return redirect(url_for("admin.user_list"), code=303)
@@ -104,3 +115,11 @@ def subscriber_export():
 
 def _safe_cell(value: str) -> str:
     return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@bp.get("/audit/")
+@requires("users")
+def audit_log():
+    """Every admin action, newest first: who, what, when, and from which address."""
+    entries = paginate(sa.select(AuditEntry).order_by(AuditEntry.id.desc()), page_number_arg(), 50)
+    return render_template("admin/users/audit.html", entries=entries)

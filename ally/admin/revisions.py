@@ -10,6 +10,7 @@ from flask import render_template
 from flask import url_for
 from flask_login import current_user
 
+from ally import audit
 from ally import tree
 from ally.extensions import db
 from ally.models import PageRevision
@@ -100,6 +101,7 @@ def revision_revert(page_id: int, revision_id: int):
     old = get_revision(page.id, revision_id)
     try:
         tree.save_revision(page, current_user, content=dict(old.content))
+        audit.record("revert", page, f"to revision {revision_id}")
     except tree.TreeError as error:
         db.session.rollback()
         flash(f"Could not revert: {error}", "error")

@@ -5,6 +5,7 @@ Dependencies point one way: ``base`` ← ``users``, ``media``, ``blog``, ``site`
 models from here.
 """
 
+from .audit import AuditEntry
 from .base import Base
 from .base import utcnow
 from .blog import Category
@@ -25,6 +26,7 @@ from .users import Role
 from .users import User
 
 __all__ = [
+    "AuditEntry",
     "Base",
     "BlogIndexPage",
     "BlogPage",

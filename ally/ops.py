@@ -1,0 +1,74 @@
+"""What operations rely on: a health check, a request id on every response and log line,
+security headers, and ProxyFix when ALLY runs behind a proxy."""
+
+import re
+import uuid
+
+import sqlalchemy as sa
+from flask import Blueprint
+from flask import Flask
+from flask import g
+from flask import jsonify
+from flask import request
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from ally.extensions import db
+
+bp = Blueprint("ops", __name__)
+
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+# Scripts only from this site (no inline scripts, no eval). Styles allow inline style
+# attributes: the editor library and the free-shipping bar set them.
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+@bp.get("/healthz")
+def healthz():
+    """200 when the database answers, 503 when it does not (for load balancers)."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return jsonify(status="error", database="unreachable"), 503
+    return jsonify(status="ok", database="ok")
+
+
+@bp.before_app_request
+def assign_request_id():
+    """Keep a proxy's ``X-Request-ID`` when it is sane, else make one."""
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex[:16]
+
+
+@bp.after_app_request
+def security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if "request_id" in g:
+        response.headers["X-Request-ID"] = g.request_id
+    return response
+
+
+def init_app(app: Flask) -> None:
+    proxies = app.config["ALLY_PROXY_FIX"]
+    if proxies:
+        # Trust exactly this many proxies for the client address, scheme, host and port.
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
+        )
