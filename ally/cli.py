@@ -119,6 +119,16 @@ def import_pages_command(file):
     click.echo(f"Imported {len(pages)} page(s).")
 
 
+@click.command("seed-bench")
+@click.option("--posts", type=click.IntRange(1, 1_000_000), default=1000, show_default=True)
+def seed_bench_command(posts: int):
+    """Fill the blog with realistic posts for benchmarks (after seed-demo)."""
+    from ally import bench_data
+
+    added = bench_data.seed_posts(posts)
+    click.echo(f"Bench posts: {added} added, {posts} in all.")
+
+
 def init_app(app: Flask) -> None:
     for command in (
         seed_demo_command,
@@ -126,5 +136,6 @@ def init_app(app: Flask) -> None:
         publish_scheduled_command,
         export_pages_command,
         import_pages_command,
+        seed_bench_command,
     ):
         app.cli.add_command(command)

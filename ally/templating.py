@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask import current_app
 from flask import request
+from sqlalchemy.orm import aliased
 
 from ally import images
 from ally.cart import checkout_url
@@ -46,9 +47,14 @@ def menu_pages() -> list:
     """Public children of the home page flagged ``show_in_menus``, in tree order."""
     from ally.models import Page
 
-    return db.session.scalars(
-        sa.select(Page)
-        .where(Page.depth == 2, Page.show_in_menus.is_(True), Page.public_clause())
+    # The home page's children by parent_id (indexed): a filter on depth would scan every
+    # page. Only the two columns the menu shows are read.
+    home_page = aliased(Page)
+    home = sa.select(home_page.id).where(home_page.parent_id.is_(None)).scalar_subquery()
+    return db.session.execute(
+        sa.select(Page.title, Page.url_path)
+        .where(Page.parent_id == home, Page.show_in_menus.is_(True))
+        .where(Page.public_clause())
         .order_by(Page.position)
     ).all()
 

@@ -62,6 +62,12 @@ def fields_config():
         raise ApiError(f"fields error: {error}") from None
 
 
+def count(query: sa.Select, key) -> int:
+    """``meta.total_count``: the filtered rows, counted by key only (no row data read)."""
+    keys = query.with_only_columns(key).order_by(None).subquery()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(keys))
+
+
 def envelope(total: int, items: list) -> dict[str, Any]:
     return {"meta": {"total_count": total}, "items": items}
 
@@ -75,7 +81,8 @@ def pages_listing():
     types = endpoints.page_types(args.get("type"))
     fields = endpoints.page_fields(types)
     filters.check_params(args, fields, filters.PAGE_KNOWN)
-    query = sa.select(types[0] if len(types) == 1 else Page).where(Page.public_clause())
+    entity = types[0] if len(types) == 1 else Page
+    query = sa.select(entity).where(Page.public_clause())
     if len(types) > 1:
         query = query.where(Page.page_type.in_([t.api_type for t in types]))
     query = filters.field_filters(query, args, fields)
@@ -85,9 +92,7 @@ def pages_listing():
     offset, limit = filters.pagination(args, current_app.config["ALLY_API_LIMIT_MAX"])
     ctx = context()
     selected = select_fields(fields, endpoints.PAGE_LISTING_DEFAULT, fields_config(), listing=True)
-    total = db.session.scalar(
-        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
-    )
+    total = count(query, entity.id)  # entity, so a single type keeps its discriminator
     loaders = [endpoints.LOADERS[f.name] for f, _ in selected if f.name in endpoints.LOADERS]
     pages = db.session.scalars(query.options(*loaders).offset(offset).limit(limit)).all()
     prepare_pages(pages, selected, ctx)
@@ -157,9 +162,7 @@ def listing(name: str):
     selected = select_fields(
         endpoint.fields, endpoint.listing_default, fields_config(), listing=True
     )
-    total = db.session.scalar(
-        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
-    )
+    total = count(query, endpoint.model.id)
     rows = db.session.scalars(query.offset(offset).limit(limit)).all()
     if name == "products":
         ctx.product_urls = promo_urls([r.id for r in rows])

@@ -92,8 +92,9 @@ class Page(TimestampMixin, Base):
     feed_image_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("images.id", ondelete="SET NULL")
     )
+    # Indexed: promo page URLs are looked up by product on cart reads and API responses.
     product_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("products.id", ondelete="SET NULL")
+        sa.ForeignKey("products.id", ondelete="SET NULL"), index=True
     )
 
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])

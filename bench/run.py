@@ -1,0 +1,176 @@
+"""Load ALLY and the bare-Flask ceiling with the same tool and settings; print the ratios.
+
+    python bench/run.py [--posts 1000] [--duration 10] [--connections 16]
+
+Needs wrk (apt-get install wrk). Everything runs on 127.0.0.1 with bounded durations.
+ALLY runs under gunicorn with 2 sync workers on the database in DATABASE_URL (default: a
+fresh SQLite file under bench/.data/); the ceiling runs the same way from memory.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+URLS = {
+    "post page": "/blog/bench-post-7/",
+    "category listing": "/blog/category/recovery/",
+    "/blog/": "/blog/",
+    "API listing (fields=date,intro&limit=20)": "/api/v2/pages/?type=blog.BlogPage&fields=date,intro&limit=20",
+    "API detail of a post": None,  # filled in once the post's id is known
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def flask(env: dict, *args: str) -> str:
+    result = subprocess.run(
+        [PYTHON, "-m", "flask", "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout.strip()
+
+
+def start(app: str, port: int, env: dict) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "2",
+            "--worker-class",
+            "sync",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--no-control-socket",
+            "--log-level",
+            "warning",
+            app,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/healthz"
+                if app == "wsgi:app"
+                else f"http://127.0.0.1:{port}/post/",
+                timeout=1,
+            )
+            return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"{app} did not start on port {port}")
+
+
+def wrk(url: str, duration: int, connections: int) -> tuple[float, float, float]:
+    """(requests/s, p50 ms, p99 ms), failing loudly on any non-2xx/3xx or socket error."""
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    if "Non-2xx or 3xx responses" in out or "Socket errors" in out:
+        raise SystemExit(f"errors while loading {url}:\n{out}")
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    return rps, _ms(out, "50%"), _ms(out, "99%")
+
+
+def _ms(out: str, quantile: str) -> float:
+    value, unit = re.search(rf"{quantile}\s+([\d.]+)(us|ms|s)", out).groups()
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+
+def worker_rss_mb(master: subprocess.Popen) -> list[float]:
+    children = subprocess.run(
+        ["pgrep", "-P", str(master.pid)], capture_output=True, text=True
+    ).stdout.split()
+    sizes = []
+    for pid in children:
+        status = Path(f"/proc/{pid}/status").read_text()
+        sizes.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)
+    return sizes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=1000)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install -y wrk")
+    data = ROOT / "bench" / ".data"
+    data.mkdir(exist_ok=True)
+    env = {**os.environ, "SECRET_KEY": "bench", "PYTHONPATH": str(ROOT)}
+    if "DATABASE_URL" not in env:
+        (data / "bench.db").unlink(missing_ok=True)
+        env["DATABASE_URL"] = f"sqlite:///{data / 'bench.db'}"
+    flask(env, "db", "upgrade")
+    flask(env, "seed-demo")
+    print(flask(env, "seed-bench", "--posts", str(args.posts)))
+    ally_port, ceiling_port = free_port(), free_port()
+    ally = start("wsgi:app", ally_port, env)
+    ceiling = start("bench.ceiling:app", ceiling_port, env)
+    try:
+        post_id = re.search(
+            rb"/api/v2/pages/(\d+)/",
+            urllib.request.urlopen(
+                f"http://127.0.0.1:{ally_port}/api/v2/pages/find/?html_path=/blog/bench-post-7/"
+            ).url.encode(),
+        )
+        URLS["API detail of a post"] = f"/api/v2/pages/{post_id.group(1).decode()}/"
+        ceiling_rps, ceiling_p50, ceiling_p99 = wrk(
+            f"http://127.0.0.1:{ceiling_port}/post/", args.duration, args.connections
+        )
+        rows = []
+        for name, path in URLS.items():
+            wrk(f"http://127.0.0.1:{ally_port}{path}", 1, args.connections)  # warm-up
+            rps, p50, p99 = wrk(
+                f"http://127.0.0.1:{ally_port}{path}", args.duration, args.connections
+            )
+            rows.append((name, rps, p50, p99, rps / ceiling_rps))
+        rss = worker_rss_mb(ally)
+    finally:
+        for process in (ally, ceiling):
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+    print(
+        f"\n{args.posts} posts · {args.connections} connections · {args.duration}s each · "
+        f"gunicorn 2 sync workers · {env['DATABASE_URL'].split(':')[0]}\n"
+    )
+    print("| target | req/s | p50 ms | p99 ms | ALLY / ceiling |")
+    print("|---|---:|---:|---:|---:|")
+    print(
+        f"| ceiling: bare Flask + Jinja post page | {ceiling_rps:.0f} | {ceiling_p50:.1f} | {ceiling_p99:.1f} | 1.00 |"
+    )
+    for name, rps, p50, p99, ratio in rows:
+        print(f"| {name} | {rps:.0f} | {p50:.1f} | {p99:.1f} | {ratio:.2f} |")
+    print(f"\nALLY worker RSS after the run: {', '.join(f'{mb:.0f} MB' for mb in rss)}")
+
+
+if __name__ == "__main__":
+    main()
