@@ -143,14 +143,7 @@ def product_json(product: Product | None, ctx: Context) -> dict | None:
     if product is None:
         return None
     url = ctx.product_urls.get(product.id)
-    return {
-        "id": product.id,
-        "name": product.name,
-        "slug": product.slug,
-        "price": product.price_cents,
-        "currency": current_app.config["ALLY_CURRENCY"],
-        "url": ctx.html_url(url) if url else None,
-    }
+    return product.api_json(current_app.config["ALLY_CURRENCY"], ctx.html_url(url) if url else None)
 
 
 PRODUCT_FIELDS = flat("id", "name", "slug", "price", "currency", "url")

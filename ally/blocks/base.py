@@ -113,3 +113,16 @@ class Block:
             "default": self.get_prep_value(self.get_default()),
             "help_text": self.help_text,
         }
+
+
+def collect_child_blocks(cls: type) -> dict[str, Block]:
+    """A composite class's blocks: inherited ones, then its own in class-body order (PEP 520).
+
+    Each child learns its name here, which is also its stored ``type`` and template name.
+    """
+    children = dict(getattr(cls, "child_blocks", {}))
+    for name, value in vars(cls).items():
+        if isinstance(value, Block):
+            value.set_name(name)
+            children[name] = value
+    return children

@@ -84,17 +84,9 @@ class ProductPromoBlock(StructBlock):
         product = value.get("product")
         api = (context or {}).get("api")
         path = api.product_urls.get(product.id) if api and product else None
+        url = api.html_url(path) if path else None
         data["product"] = (
-            {
-                "id": product.id,
-                "name": product.name,
-                "slug": product.slug,
-                "price": product.price_cents,
-                "currency": current_app.config["ALLY_CURRENCY"],
-                "url": api.html_url(path) if path else None,
-            }
-            if product
-            else None
+            product.api_json(current_app.config["ALLY_CURRENCY"], url) if product else None
         )
         return data
 

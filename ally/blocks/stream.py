@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from .base import Block
 from .base import BlockValidationError
+from .base import collect_child_blocks
 
 
 class StreamChild:
@@ -60,12 +61,7 @@ class StreamBlock(Block):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        children = dict(cls.child_blocks)
-        for name, value in vars(cls).items():
-            if isinstance(value, Block):
-                value.set_name(name)
-                children[name] = value
-        cls.child_blocks = children
+        cls.child_blocks = collect_child_blocks(cls)
 
     def get_default(self) -> StreamValue:
         return StreamValue(self, [])

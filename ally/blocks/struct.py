@@ -7,6 +7,7 @@ from markupsafe import Markup
 
 from .base import Block
 from .base import BlockValidationError
+from .base import collect_child_blocks
 
 
 class StructValue(dict):
@@ -28,12 +29,7 @@ class StructBlock(Block):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        children = dict(cls.child_blocks)
-        for name, value in vars(cls).items():
-            if isinstance(value, Block):
-                value.set_name(name)
-                children[name] = value
-        cls.child_blocks = children
+        cls.child_blocks = collect_child_blocks(cls)
 
     def get_default(self) -> StructValue:
         return StructValue(self, {n: b.get_default() for n, b in self.child_blocks.items()})

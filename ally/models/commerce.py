@@ -28,3 +28,14 @@ class Product(TimestampMixin, Base):
 
     def __repr__(self) -> str:
         return f"<Product {self.slug} {self.price_cents}c>"
+
+    def api_json(self, currency: str, url: str | None) -> dict:
+        """The product as the API inlines it everywhere: price in integer cents."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "slug": self.slug,
+            "price": self.price_cents,
+            "currency": currency,
+            "url": url,
+        }
