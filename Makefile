@@ -13,7 +13,7 @@ REQS         := requirements.txt requirements-dev.txt
 
 export HOST PORT
 
-.PHONY: venv install migrate seed run test lint clean vendor
+.PHONY: venv install install-runtime migrate seed run test lint clean vendor
 
 # Debian's system python needs python3-venv for ensurepip; install it only when missing.
 $(PY):
@@ -21,15 +21,21 @@ $(PY):
 	  echo "venv failed: installing python3-venv"; \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv && $(PYTHON) -m venv $(VENV); }
 
-# Reinstall only when a requirements file changed (stamp file).
-$(VENV)/.installed: $(PY) $(REQS)
+# Reinstall only when a requirements file changed (stamp files): `make run` needs the runtime
+# packages only; `make test` adds the dev tools.
+$(VENV)/.installed-runtime: $(PY) requirements.txt
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed: $(VENV)/.installed-runtime requirements-dev.txt
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
 venv: $(PY)
 install: $(VENV)/.installed
+install-runtime: $(VENV)/.installed-runtime
 
-migrate: install
+migrate: install-runtime
 	$(FLASK) db upgrade
 
 seed: migrate
