@@ -20,6 +20,7 @@ from ally.models import Image
 from ally.models import Page
 from ally.models import Product
 from ally.models import PromoPage
+from ally.models.base import is_id
 from ally.tree import TreeError
 from ally.tree import validate_slug
 
@@ -153,7 +154,7 @@ def _datetime(value: Any) -> str | None:
 
 def _categories(value: Any) -> list[int]:
     """Categories by slug (import files) or id (the editor's checkboxes)."""
-    if not isinstance(value, list) or not all(isinstance(v, str) or _is_id(v) for v in value):
+    if not isinstance(value, list) or not all(isinstance(v, str) or is_id(v) for v in value):
         raise ValueError("Expected a list of category slugs or ids.")
     slugs = {v for v in value if isinstance(v, str)}
     ids = {v for v in value if isinstance(v, int)}
@@ -171,11 +172,6 @@ def _categories(value: Any) -> list[int]:
 def _ref(model, value: Any) -> int | None:
     if value is None:
         return None
-    if not _is_id(value) or db.session.get(model, value) is None:
+    if not is_id(value) or db.session.get(model, value) is None:
         raise ValueError(f"No {model.__name__.lower()} with id {value!r}.")
     return value
-
-
-def _is_id(value: Any) -> bool:
-    """A plausible primary key: an int (not a bool) that fits the database's integer."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31

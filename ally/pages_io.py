@@ -22,6 +22,7 @@ from ally.models import Category
 from ally.models import Page
 from ally.models import Product
 from ally.models import PromoPage
+from ally.models.pages import parent_path
 
 
 class PagesImportError(ValueError):
@@ -52,7 +53,7 @@ def export_site() -> dict[str, Any]:
 
 def export_page(page: Page) -> dict[str, Any]:
     snapshot = page.to_snapshot()
-    data: dict[str, Any] = {"type": page.api_type, "parent": _parent_path(page.url_path)}
+    data: dict[str, Any] = {"type": page.api_type, "parent": parent_path(page.url_path)}
     data.update(
         {k: v for k, v in snapshot.items() if not k.endswith("_id") and k != "category_ids"}
     )
@@ -169,9 +170,3 @@ def _upsert(model, data: Any, fields: tuple[str, ...]):
 def _label(number: int, data: Any) -> str:
     title = data.get("title") if isinstance(data, dict) else None
     return f"page {number}" + (f" ({title!r})" if title else "")
-
-
-def _parent_path(url_path: str) -> str | None:
-    if url_path == "/":
-        return None
-    return url_path[: url_path.rstrip("/").rfind("/") + 1]

@@ -13,6 +13,7 @@ from ally.models import BlogIndexPage
 from ally.models import Category
 from ally.models import Product
 from ally.models import Redirect
+from ally.models.pages import category_path
 from ally.templating import money
 
 from .base import bp
@@ -109,14 +110,15 @@ def _name_free(form, current) -> bool:
 def redirect_listings(old_slug: str, new_slug: str) -> None:
     """Send every blog's old category listing (and its feed and pages) to the new one."""
     for index_path in db.session.scalars(sa.select(BlogIndexPage.url_path)):
-        old_path = f"{index_path}category/{old_slug}/"
+        old_path, new_path = (
+            category_path(index_path, old_slug),
+            category_path(index_path, new_slug),
+        )
         row = db.session.scalar(sa.select(Redirect).where(Redirect.old_path == old_path))
         if row is None:
             row = Redirect(old_path=old_path)
             db.session.add(row)
-        row.page_id, row.target_url = None, f"{index_path}category/{new_slug}/"
+        row.page_id, row.target_url = None, new_path
         # The new listing is real now: an older redirect away from it would shadow nothing,
         # but keep the table honest.
-        db.session.execute(
-            sa.delete(Redirect).where(Redirect.old_path == f"{index_path}category/{new_slug}/")
-        )
+        db.session.execute(sa.delete(Redirect).where(Redirect.old_path == new_path))

@@ -21,11 +21,10 @@ from ally.models import Image
 from ally.models import Page
 from ally.models import Product
 from ally.models import PromoPage
+from ally.models.base import MAX_ID
 
 from .errors import ApiError
 from .fields import Field
-
-MAX_ID = 2**31 - 1
 
 
 @dataclass

@@ -10,9 +10,9 @@ from ally.extensions import db
 from ally.models import BlogPage
 from ally.models import Category
 from ally.models import Page
+from ally.models.base import MAX_ID
 from ally.site.routing import prefixes
 
-from .endpoints import MAX_ID
 from .endpoints import to_date
 from .endpoints import to_datetime
 from .errors import ApiError

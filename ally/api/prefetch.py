@@ -13,6 +13,8 @@ from ally.extensions import db
 from ally.models import Image
 from ally.models import Page
 from ally.models import Product
+from ally.models.base import is_id
+from ally.models.page_types import promo_paths
 
 from .endpoints import Context
 from .fields import Field
@@ -26,15 +28,11 @@ def referenced_ids(bodies: list[list]) -> tuple[set[int], set[int]]:
             value = block.get("value") if isinstance(block, dict) else None
             if not isinstance(value, dict):
                 continue
-            if block.get("type") == "product_promo" and _is_id(value.get("product")):
+            if block.get("type") == "product_promo" and is_id(value.get("product")):
                 products.add(value["product"])
-            elif block.get("type") == "image" and _is_id(value.get("image")):
+            elif block.get("type") == "image" and is_id(value.get("image")):
                 images.add(value["image"])
     return products, images
-
-
-def _is_id(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
 
 
 def prepare_pages(pages: list[Page], selected: list[tuple[Field, Any]], ctx: Context) -> None:
@@ -45,9 +43,7 @@ def prepare_pages(pages: list[Page], selected: list[tuple[Field, Any]], ctx: Con
     products |= {p.product_id for p in pages if "product" in names and p.product_id}
     if products:
         ctx.loaded += _load(Product, products)
-        from .views import promo_urls
-
-        ctx.product_urls = promo_urls(sorted(products))
+        ctx.product_urls = promo_paths(sorted(products))
     if images:
         ctx.loaded += _load(Image, images)
 

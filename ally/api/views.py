@@ -21,13 +21,14 @@ from ally.models import Image
 from ally.models import Page
 from ally.models import PageRevision
 from ally.models import Product
+from ally.models.base import MAX_ID
+from ally.models.page_types import promo_paths
 from ally.site.routing import resolve
 from ally.site.routing import split_path
 
 from . import endpoints
 from . import filters
 from .endpoints import ENDPOINTS
-from .endpoints import MAX_ID
 from .endpoints import Context
 from .errors import ApiError
 from .fields import FieldsParameterParseError
@@ -165,7 +166,7 @@ def listing(name: str):
     total = count(query, endpoint.model.id)
     rows = db.session.scalars(query.offset(offset).limit(limit)).all()
     if name == "products":
-        ctx.product_urls = promo_urls([r.id for r in rows])
+        ctx.product_urls = promo_paths([r.id for r in rows])
     return conditional(envelope(total, [serialize(r, selected, ctx) for r in rows]))
 
 
@@ -181,7 +182,7 @@ def detail(name: str, pk: int):
         raise ApiError(f"No {endpoint.model.__name__} matches the given query.", 404)
     ctx = context()
     if isinstance(row, Product):
-        ctx.product_urls = promo_urls([row.id])
+        ctx.product_urls = promo_paths([row.id])
     selected = select_fields(endpoint.fields, list(endpoint.fields), fields_config(), listing=False)
     return conditional(serialize(row, selected, ctx))
 
@@ -193,18 +194,6 @@ def images_find():
     if image is None:
         raise ApiError("not found", 404)
     return redirect(f"/api/v2/images/{image.id}/", code=302)
-
-
-def promo_urls(product_ids: list[int]) -> dict[int, str]:
-    """The public promo page path of each product, in one query."""
-    if not product_ids:
-        return {}
-    rows = db.session.execute(
-        sa.select(Page.product_id, sa.func.min(Page.url_path))
-        .where(Page.product_id.in_(product_ids), Page.public_clause())
-        .group_by(Page.product_id)
-    )
-    return dict(rows.all())
 
 
 # -- HTTP: conditional requests, caching and CORS -------------------------------------------

@@ -197,9 +197,11 @@ class ChooserBlock(Block):
 
     def bulk_to_python(self, raws: list[Any]) -> list[Any]:
         """Load every referenced record in one query (no N+1 however many blocks)."""
+        # Imported here: the models import the blocks when they load.
         from ally.extensions import db
+        from ally.models.base import is_id
 
-        ids = {raw for raw in raws if _is_pk(raw)}
+        ids = {raw for raw in raws if is_id(raw)}
         # Records the request already loaded (an API listing prefetches them) cost nothing.
         found = {pk: row for pk in ids if (row := _loaded(self.model, pk)) is not None}
         missing = ids - set(found)
@@ -229,10 +231,6 @@ def _loaded(model, pk: int):
 
     row = db.session.identity_map.get(db.session.identity_key(model, pk))
     return row if row is not None and not sa.inspect(row).expired_attributes else None
-
-
-def _is_pk(raw: Any) -> bool:
-    return isinstance(raw, int) and not isinstance(raw, bool) and 0 < raw < 2**63
 
 
 class ProductChooserBlock(ChooserBlock):

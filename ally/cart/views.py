@@ -22,8 +22,8 @@ from flask import session
 from flask import url_for
 
 from ally.extensions import db
-from ally.models import Page
 from ally.models import Product
+from ally.models.page_types import promo_paths
 from ally.safe_redirect import same_site_path
 
 from .cart import Cart
@@ -58,13 +58,7 @@ def load_catalog(ids) -> dict[int, CatalogItem]:
     if not ids:
         return {}
     products = db.session.scalars(sa.select(Product).where(Product.id.in_(ids))).all()
-    urls = dict(
-        db.session.execute(
-            sa.select(Page.product_id, sa.func.min(Page.url_path))
-            .where(Page.product_id.in_(ids), Page.public_clause())
-            .group_by(Page.product_id)
-        ).all()
-    )
+    urls = promo_paths(ids)
     return {
         p.id: CatalogItem(p.id, p.name, p.slug, p.price_cents, urls.get(p.id), None, p.active)
         for p in products

@@ -18,6 +18,14 @@ NAMING_CONVENTION = {
 }
 
 
+MAX_ID = 2**31 - 1
+
+
+def is_id(value) -> bool:
+    """A plausible primary key: an int (never a bool) that fits the database's integer."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -148,6 +148,20 @@ class PromoPage(Page):
     product: Mapped[Product | None] = relationship()
 
 
+def promo_paths(product_ids) -> dict[int, str]:
+    """Each product's public promo page path, in one (indexed) query."""
+    from ally.extensions import db
+
+    if not product_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Page.product_id, sa.func.min(Page.url_path))
+        .where(Page.product_id.in_(product_ids), Page.public_clause())
+        .group_by(Page.product_id)
+    )
+    return dict(rows.all())
+
+
 def _page_number(raw: str) -> int:
     """A listing page number from a path segment: digits only, 1 or more, else 404."""
     if not raw.isdigit() or not 0 < int(raw) < 100_000:

@@ -28,6 +28,18 @@ from .users import User
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 
+def parent_path(url_path: str) -> str | None:
+    """``/blog/a-post/`` → ``/blog/``; the home page (``/``) has no parent."""
+    if url_path == "/":
+        return None
+    return url_path[: url_path.rstrip("/").rfind("/") + 1]
+
+
+def category_path(index_path: str, slug: str) -> str:
+    """A blog index's listing of one category: ``/blog/category/<slug>/``."""
+    return f"{index_path}category/{slug}/"
+
+
 @dataclass
 class Route:
     """What a URL resolved to: the page, the site view that renders it, and its arguments."""

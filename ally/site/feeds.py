@@ -11,23 +11,26 @@ from flask import current_app
 from ally.models import BlogPage
 from ally.models import Category
 from ally.models import Page
+from ally.models.pages import category_path
 from ally.templating import absolute_url
 
 FEED_LENGTH = 20
 
 
 def feed_path(index: Page, category: Category | None = None) -> str:
-    base = f"{index.url_path}category/{category.slug}/" if category else index.url_path
-    return f"{base}feed.xml"
+    return f"{listing_path(index, category)}feed.xml"
+
+
+def listing_path(index: Page, category: Category | None) -> str:
+    return category_path(index.url_path, category.slug) if category else index.url_path
 
 
 def rss_response(index: Page, category: Category | None, posts: list[BlogPage]) -> Response:
     site_name = current_app.config["ALLY_SITE_NAME"]
     feed = FeedGenerator()
     title = f"{category.name} – {site_name}" if category else f"{index.title} – {site_name}"
-    listing = f"{index.url_path}category/{category.slug}/" if category else index.url_path
     feed.title(title)
-    feed.link(href=absolute_url(listing), rel="alternate")
+    feed.link(href=absolute_url(listing_path(index, category)), rel="alternate")
     feed.link(href=absolute_url(feed_path(index, category)), rel="self")
     feed.description(
         (category.description if category else index.search_description or index.intro)

@@ -8,6 +8,7 @@ from ally.extensions import db
 from ally.models import BlogIndexPage
 from ally.models import Category
 from ally.models import Page
+from ally.models.pages import category_path
 from ally.templating import absolute_url
 
 from .views import bp
@@ -25,7 +26,7 @@ def sitemap():
     ).all()
     indexes = [row.url_path for row in pages if row.page_type == BlogIndexPage.api_type]
     slugs = db.session.scalars(sa.select(Category.slug).order_by(Category.slug)).all()
-    listings = [f"{index}category/{slug}/" for index in indexes for slug in slugs]
+    listings = [category_path(index, slug) for index in indexes for slug in slugs]
     xml = render_template("site/sitemap.xml", pages=pages, listings=listings)
     return Response(xml, mimetype="application/xml")
 

@@ -24,6 +24,8 @@ from ally.models import Category
 from ally.models import Image
 from ally.models import Page
 from ally.models.page_types import public_posts_query
+from ally.models.pages import category_path
+from ally.models.pages import parent_path
 
 from . import feeds
 from .paging import page_number_arg
@@ -112,7 +114,7 @@ def listing_query(index: BlogIndexPage, category: Category | None) -> sa.Select:
 
 def listing_url(index: Page, category: Category | None = None, number: int = 1) -> str:
     """The canonical URL of a listing page: the clean category route, ``?page=N`` after 1."""
-    path = f"{index.url_path}category/{category.slug}/" if category else index.url_path
+    path = category_path(index.url_path, category.slug) if category else index.url_path
     return path if number == 1 else f"{path}?page={number}"
 
 
@@ -152,8 +154,7 @@ def category_url(category: Category, post: Page) -> str:
 
     Derived from the post's own path, so a listing of posts costs no extra query.
     """
-    index_path = post.url_path[: post.url_path.rstrip("/").rfind("/") + 1]
-    return f"{index_path}category/{category.slug}/"
+    return category_path(parent_path(post.url_path), category.slug)
 
 
 @bp.get("/media/<path:filename>")
