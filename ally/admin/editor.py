@@ -118,8 +118,11 @@ def form_values(form: MultiDict) -> dict[str, Any]:
     return values
 
 
-def editor_config(values: dict[str, Any], errors: dict | None) -> dict[str, Any]:
-    """Everything editor.js needs, serialised into a non-executable JSON script tag."""
+def editor_config(values: dict[str, Any], errors: dict | None, options: dict) -> dict[str, Any]:
+    """Everything editor.js needs, serialised into a non-executable JSON script tag.
+
+    ``options`` is :func:`choices`: the form's selects and the editor's tools share it.
+    """
     try:
         body = json.loads(values["body"])
     except json.JSONDecodeError:
@@ -133,13 +136,9 @@ def editor_config(values: dict[str, Any], errors: dict | None) -> dict[str, Any]
         "bodyMessages": body_errors.messages if is_block_error else body_errors or [],
         "schema": BodyBlock().to_schema(),
         "products": [
-            {"id": p.id, "name": p.name, "price": p.price_cents}
-            for p in db.session.scalars(sa.select(Product).order_by(Product.name))
+            {"id": p.id, "name": p.name, "price": p.price_cents} for p in options["products"]
         ],
-        "images": [
-            image_json(i)
-            for i in db.session.scalars(sa.select(Image).order_by(Image.id.desc()).limit(200))
-        ],
+        "images": [image_json(i) for i in options["images"]],
         "uploadUrl": url_for("admin.image_upload_json"),
     }
 

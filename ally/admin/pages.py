@@ -59,6 +59,7 @@ def render_editor(
     page_cls, *, page=None, parent=None, values, errors=None, conflict=None, status=200
 ):
     errors = {FIELD_NAMES.get(k, k): v for k, v in (errors or {}).items()}
+    options = editor.choices()
     html = render_template(
         "admin/editor/edit.html",
         page=page,
@@ -67,8 +68,8 @@ def render_editor(
         values=values,
         errors=errors,
         conflict=conflict,
-        choices=editor.choices(),
-        editor_config=editor.editor_config(values, errors),
+        choices=options,
+        editor_config=editor.editor_config(values, errors, options),
         base_revision_id=request.form.get(
             "base_revision_id", page.latest_revision_id if page else ""
         ),
