@@ -1,5 +1,6 @@
 """Template filters and globals shared by every blueprint's templates."""
 
+import functools
 from datetime import date
 from datetime import datetime
 from urllib.parse import urljoin
@@ -12,6 +13,7 @@ from flask import request
 from sqlalchemy.orm import aliased
 
 from ally import images
+from ally.cache import depends_on
 from ally.cart import checkout_url
 from ally.cart import header_cart
 from ally.extensions import db
@@ -45,18 +47,27 @@ def absolute_url(path: str) -> str:
 
 def menu_pages() -> list:
     """Public children of the home page flagged ``show_in_menus``, in tree order."""
+    depends_on("menu")
+    return db.session.execute(_menu_statement()).all()
+
+
+@functools.cache
+def _menu_statement() -> sa.Select:
+    """Built once: the statement is the same on every request (``now`` binds at run time).
+
+    The home page's children by parent_id (indexed): a filter on depth would scan every
+    page. Only the two columns the menu shows are read.
+    """
     from ally.models import Page
 
-    # The home page's children by parent_id (indexed): a filter on depth would scan every
-    # page. Only the two columns the menu shows are read.
     home_page = aliased(Page)
     home = sa.select(home_page.id).where(home_page.parent_id.is_(None)).scalar_subquery()
-    return db.session.execute(
+    return (
         sa.select(Page.title, Page.url_path)
         .where(Page.parent_id == home, Page.show_in_menus.is_(True))
         .where(Page.public_clause())
         .order_by(Page.position)
-    ).all()
+    )
 
 
 def init_app(app: Flask) -> None:

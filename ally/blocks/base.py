@@ -6,9 +6,12 @@
 ``blocks/default.html``); ``get_api_representation(value)`` is what the JSON API serves.
 """
 
+import weakref
 from typing import Any
 
 from flask import current_app
+from jinja2 import Environment
+from jinja2 import Template
 from markupsafe import Markup
 from markupsafe import escape
 
@@ -89,8 +92,7 @@ class Block:
         return value
 
     def render(self, value: Any, context: dict | None = None) -> Markup:
-        env = current_app.jinja_env
-        template = env.select_template([f"blocks/{self.name}.html", "blocks/default.html"])
+        template = _block_template(current_app.jinja_env, self.name)
         return Markup(template.render(value=value, block=self, **(context or {})))
 
     def render_basic(self, value: Any) -> Markup:
@@ -113,6 +115,23 @@ class Block:
             "default": self.get_prep_value(self.get_default()),
             "help_text": self.help_text,
         }
+
+
+_TEMPLATES: "weakref.WeakKeyDictionary[Environment, dict[str, Template]]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _block_template(env: Environment, name: str) -> Template:
+    """``blocks/<name>.html``, else ``blocks/default.html``; looked up once per environment
+    unless templates reload (development), since a page renders dozens of blocks."""
+    if env.auto_reload:
+        return env.select_template([f"blocks/{name}.html", "blocks/default.html"])
+    cache = _TEMPLATES.setdefault(env, {})
+    template = cache.get(name)
+    if template is None:
+        template = cache[name] = env.select_template([f"blocks/{name}.html", "blocks/default.html"])
+    return template
 
 
 def collect_child_blocks(cls: type) -> dict[str, Block]:

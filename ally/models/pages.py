@@ -7,6 +7,7 @@ Mutations live in :mod:`ally.tree`; this module only describes pages and reads t
 """
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
@@ -156,13 +157,16 @@ class Page(TimestampMixin, Base):
 
     # -- visibility --
     @classmethod
-    def public_clause(cls, now: datetime | None = None) -> sa.ColumnElement[bool]:
+    def public_clause(
+        cls, now: "datetime | sa.BindParameter | None" = None
+    ) -> sa.ColumnElement[bool]:
         """SQL for "a reader may see this page now".
 
         Go-live and expiry are checked here as well as by ``publish-scheduled``, so a page
         appears and disappears on time even when the cron job has not run yet.
         """
-        now = now or utcnow()
+        if now is None:
+            return _public_now()
         return sa.and_(
             Page.live.is_(True),
             sa.or_(Page.go_live_at.is_(None), Page.go_live_at <= now),
@@ -238,6 +242,14 @@ class Page(TimestampMixin, Base):
             self.set_body(data["body"])
         else:
             self.search_text = self.build_search_text()
+
+
+@functools.cache
+def _public_now() -> sa.ColumnElement[bool]:
+    """``public_clause`` at the time each statement runs: built once, because building
+    SQLAlchemy expressions costs more per request than executing the compiled SQL."""
+    now = sa.bindparam("public_now", callable_=lambda: utcnow(), type_=UTCDateTime())
+    return Page.public_clause(now)
 
 
 class PageRevision(Base):
