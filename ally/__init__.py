@@ -4,6 +4,7 @@ from collections.abc import Mapping
 
 import sqlalchemy as sa
 from flask import Flask
+from flask_login import current_user
 from jinja2 import StrictUndefined
 
 from ally import config as config_module
@@ -26,6 +27,7 @@ def create_app(config: Mapping | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    from ally import cache as page_cache
     from ally.extensions import csrf
     from ally.extensions import db
     from ally.extensions import limiter
@@ -39,11 +41,15 @@ def register_extensions(app: Flask) -> None:
         sa.event.listen(db.engine, "connect", enable_sqlite_foreign_keys)
     migrate.init_app(app, db)
     csrf.init_app(app)
-    login_manager.init_app(app)
+    # No context processor: it would load the user (and run session protection) for every
+    # template, public pages included. Templates get the lazy ``current_user`` proxy instead.
+    login_manager.init_app(app, add_context_processor=False)
+    app.jinja_env.globals["current_user"] = current_user
     login_manager.user_loader(User.load)
     login_manager.login_view = "admin.login"
     login_manager.session_protection = "strong"
     limiter.init_app(app)
+    page_cache.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -51,6 +51,8 @@ def from_environ(env: Mapping[str, str], instance_path: str) -> dict:
         "ALLY_PROXY_FIX": int(env.get("ALLY_PROXY_FIX", "0")),
         "ALLY_LOG_LEVEL": env.get("ALLY_LOG_LEVEL", "INFO"),
         "RATELIMIT_STORAGE_URI": env.get("ALLY_RATELIMIT_URL", "memory://"),
+        **cache_config(env.get("ALLY_CACHE_URL", ""), instance),
+        "ALLY_CACHE_TIMEOUT": int(env.get("ALLY_CACHE_TIMEOUT", "3600")),
         # Failed or not, login POSTs per account (as typed) and per client address.
         "ALLY_LOGIN_LIMITS": env.get("ALLY_LOGIN_LIMITS", "5 per minute; 30 per hour"),
         "ALLY_LOGIN_ADDRESS_LIMITS": env.get(
@@ -62,6 +64,37 @@ def from_environ(env: Mapping[str, str], instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": ally_env == "production",
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     }
+
+
+def cache_config(url: str, instance: Path) -> dict:
+    """Flask-Caching settings for the page cache, from ``ALLY_CACHE_URL``.
+
+    * unset: files under ``instance/cache``, shared by every gunicorn worker of one host,
+      so a purge made by the worker that saved a page reaches the others;
+    * ``redis://…`` / ``rediss://…``: Redis, shared by several hosts;
+    * ``simple://``: one process's memory (a single-worker development server, tests);
+    * ``off``: no page cache.
+    """
+    scheme = url.partition(":")[0]
+    if url == "off":
+        return {
+            "ALLY_CACHE_ENABLED": False,
+            "CACHE_TYPE": "NullCache",
+            "CACHE_NO_NULL_WARNING": True,
+        }
+    if url == "":
+        settings = {"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": str(instance / "cache")}
+    elif scheme == "filesystem":
+        settings = {"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": url.removeprefix("filesystem://")}
+    elif scheme in ("redis", "rediss"):
+        settings = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url}
+    elif url == "simple://":
+        settings = {"CACHE_TYPE": "SimpleCache"}
+    else:
+        raise ConfigError(
+            f"ALLY_CACHE_URL={url!r}: use redis://host:6379/0, filesystem:///path, simple:// or off"
+        )
+    return {"ALLY_CACHE_ENABLED": True, "CACHE_THRESHOLD": 20000, **settings}
 
 
 def _instance_secret(instance: Path) -> str:

@@ -1,5 +1,6 @@
 """Flask extensions, created unbound; ``create_app`` binds them with ``init_app``."""
 
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -12,6 +13,8 @@ from ally.models.base import Base
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(compare_type=True, render_as_batch=True)
 csrf = CSRFProtect()
+# The page cache's store (see ally.cache); its type comes from ALLY_CACHE_URL.
+cache = Cache()
 login_manager = LoginManager()
 # Limits are declared where they apply (the login view); storage is RATELIMIT_STORAGE_URI.
 limiter = Limiter(key_func=get_remote_address)

@@ -47,7 +47,6 @@ def healthz():
     return jsonify(status="ok", database="ok")
 
 
-@bp.before_app_request
 def assign_request_id():
     """Keep a proxy's ``X-Request-ID`` when it is sane, else make one."""
     incoming = request.headers.get("X-Request-ID", "")
@@ -66,6 +65,8 @@ def security_headers(response):
 
 
 def init_app(app: Flask) -> None:
+    # Before everything, the page cache included, so even a cached answer carries an id.
+    app.before_request_funcs.setdefault(None, []).insert(0, assign_request_id)
     proxies = app.config["ALLY_PROXY_FIX"]
     if proxies:
         # Trust exactly this many proxies for the client address, scheme, host and port.

@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from slugify import slugify
 
+from ally import cache as page_cache
 from ally.extensions import db
 from ally.models import Page
 from ally.models import PageRevision
@@ -164,8 +165,10 @@ def rewrite_url_paths(old_prefix: str, new_prefix: str, depth_delta: int = 0) ->
         .execution_options(synchronize_session=False)
     )
     result = db.session.execute(statement)
-    # The UPDATE bypassed the identity map: reload what the session holds.
+    # The UPDATE bypassed the identity map: reload what the session holds, and tell the
+    # page cache, which cannot see these rows change one by one.
     db.session.expire_all()
+    page_cache.purge_on_commit(db.session, page_cache.subtree_tag(old_prefix), "pages")
     return result.rowcount
 
 
@@ -184,6 +187,9 @@ def delete_page(page: Page) -> int:
     if page.parent_id is None:
         raise TreeError("The home page cannot be deleted.")
     ids = list(db.session.scalars(sa.select(Page.id).where(_subtree(page))))
+    page_cache.purge_on_commit(
+        db.session, page_cache.subtree_tag(page.url_path), *page_cache.purge_tags(page)
+    )
     # Children first, so the self-referencing foreign key never sees an orphan.
     db.session.execute(
         sa.delete(Page).where(Page.id.in_(ids)).execution_options(synchronize_session=False)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from ally import create_app
+from ally.extensions import cache
 from ally.extensions import db
 
 from . import factories
@@ -53,6 +54,8 @@ def app(tmp_path_factory):
             "ALLY_LOGIN_LIMITS": "10000 per minute",
             "ALLY_LOGIN_ADDRESS_LIMITS": "10000 per minute",
             "ALLY_MEDIA_DIR": str(tmp_path_factory.mktemp("media")),
+            # The page cache in this process's memory, emptied with the database.
+            "CACHE_TYPE": "SimpleCache",
         }
     )
     with app.app_context():
@@ -74,6 +77,7 @@ def db_session(app):
             db.session.execute(table.delete())
         db.session.commit()
         db.session.remove()
+        cache.clear()
 
 
 @pytest.fixture

@@ -78,3 +78,32 @@ def test_factory_takes_a_mapping_on_top(tmp_path):
 def test_catch_all_is_get_only(client, demo_site):
     assert client.post("/blog/").status_code == 405
     assert client.delete("/").status_code == 405
+
+
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("", {"CACHE_TYPE": "FileSystemCache", "ALLY_CACHE_ENABLED": True}),
+        (
+            "redis://cache:6379/2",
+            {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": "redis://cache:6379/2"},
+        ),
+        (
+            "filesystem:///srv/ally-cache",
+            {"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": "/srv/ally-cache"},
+        ),
+        ("simple://", {"CACHE_TYPE": "SimpleCache"}),
+        ("off", {"ALLY_CACHE_ENABLED": False}),
+    ],
+)
+def test_cache_url_chooses_the_store(tmp_path, url, expected):
+    config = from_environ({"ALLY_CACHE_URL": url}, str(tmp_path))
+    assert {key: config[key] for key in expected} == expected
+    if not url:
+        # Shared by every worker of the host, so a purge reaches all of them.
+        assert config["CACHE_DIR"] == str(tmp_path / "cache")
+
+
+def test_unknown_cache_url_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="ALLY_CACHE_URL"):
+        from_environ({"ALLY_CACHE_URL": "memcached://x"}, str(tmp_path))

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 import sqlalchemy as sa
 
+from ally.cache import depends_on
 from ally.extensions import db
 from ally.models import BlogPage
 from ally.models import Category
@@ -136,6 +137,7 @@ def tree_filters(query: sa.Select, args: Mapping) -> sa.Select:
             Page.url_path.startswith(ancestor.url_path, autoescape=True), Page.id != ancestor.id
         )
     if "category" in args:
+        depends_on("categories")
         slug = args["category"]
         category_id = (
             None

@@ -16,6 +16,8 @@ from flask import request
 from werkzeug.exceptions import NotFound
 
 from ally import previews
+from ally.cache import cacheable
+from ally.cache import depends_on
 from ally.extensions import db
 from ally.models import Image
 from ally.models import Page
@@ -77,8 +79,10 @@ def envelope(total: int, items: list) -> dict[str, Any]:
 
 
 @bp.get("/pages/")
+@cacheable
 def pages_listing():
     args = request.args
+    depends_on("pages")
     types = endpoints.page_types(args.get("type"))
     fields = endpoints.page_fields(types)
     filters.check_params(args, fields, filters.PAGE_KNOWN)
@@ -119,6 +123,7 @@ def page_detail_response(page: Page, ctx: Context):
 
 
 @bp.get("/pages/<int:pk>/")
+@cacheable
 def pages_detail(pk: int):
     page = public_page_or_404(pk)
     return conditional(page_detail_response(page, context()), [page])
@@ -151,7 +156,9 @@ def pages_find():
 
 
 @bp.get("/<any(images, categories, products):name>/")
+@cacheable
 def listing(name: str):
+    depends_on(name)
     endpoint = ENDPOINTS[name]
     args = request.args
     filters.check_params(args, endpoint.fields, filters.KNOWN)
@@ -171,6 +178,7 @@ def listing(name: str):
 
 
 @bp.get("/<any(images, categories, products):name>/<int:pk>/")
+@cacheable
 def detail(name: str, pk: int):
     endpoint = ENDPOINTS[name]
     row = (

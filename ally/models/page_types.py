@@ -27,6 +27,9 @@ BODY = BodyBlock()
 
 def public_posts_query(parent_id: int | None = None) -> sa.Select:
     """Public posts, newest first, with what a post card shows loaded in batches."""
+    from ally.cache import depends_on
+
+    depends_on("posts" if parent_id is None else f"children:{parent_id}")
     query = (
         sa.select(BlogPage)
         .where(Page.public_clause())
@@ -37,8 +40,10 @@ def public_posts_query(parent_id: int | None = None) -> sa.Select:
 
 
 def public_children(page: Page) -> list[Page]:
+    from ally.cache import depends_on
     from ally.extensions import db
 
+    depends_on(f"children:{page.id}")
     query = sa.select(Page).where(Page.parent_id == page.id, Page.public_clause())
     return db.session.scalars(query.order_by(Page.position)).all()
 
@@ -150,10 +155,12 @@ class PromoPage(Page):
 
 def promo_paths(product_ids) -> dict[int, str]:
     """Each product's public promo page path, in one (indexed) query."""
+    from ally.cache import depends_on
     from ally.extensions import db
 
     if not product_ids:
         return {}
+    depends_on("promo-pages")
     rows = db.session.execute(
         sa.select(Page.product_id, sa.func.min(Page.url_path))
         .where(Page.product_id.in_(product_ids), Page.public_clause())

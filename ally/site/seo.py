@@ -4,6 +4,8 @@ import sqlalchemy as sa
 from flask import Response
 from flask import render_template
 
+from ally.cache import cacheable
+from ally.cache import depends_on
 from ally.extensions import db
 from ally.models import BlogIndexPage
 from ally.models import Category
@@ -17,7 +19,9 @@ SITEMAP_LIMIT = 50_000  # the sitemaps.org limit for one file
 
 
 @bp.get("/sitemap.xml")
+@cacheable
 def sitemap():
+    depends_on("pages", "categories")
     pages = db.session.execute(
         sa.select(Page.url_path, Page.last_published_at, Page.page_type)
         .where(Page.public_clause())

@@ -17,6 +17,8 @@ from werkzeug.exceptions import NotFound
 from werkzeug.routing import PathConverter
 
 from ally import images
+from ally.cache import cacheable
+from ally.cache import depends_on
 from ally.extensions import db
 from ally.models import BlogIndexPage
 from ally.models import BlogPage
@@ -57,6 +59,7 @@ MAX_QUERY_LENGTH = 200
 
 @bp.get("/", defaults={"path": ""})
 @bp.get("/<page_path:path>")
+@cacheable
 def serve(path: str):
     components = split_path(path)
     if path and not path.endswith("/") and "." not in components[-1]:
@@ -119,6 +122,7 @@ def listing_url(index: Page, category: Category | None = None, number: int = 1) 
 
 
 def all_categories() -> list[Category]:
+    depends_on("categories")
     return db.session.scalars(sa.select(Category).order_by(Category.name)).all()
 
 
@@ -132,6 +136,7 @@ def _category_or_404(slug: str) -> Category:
 
 
 @bp.get("/search/")
+@cacheable
 def search():
     """Published pages whose title, intro or body contain every word of ``q``."""
     q = request.args.get("q", "").strip()
@@ -140,6 +145,7 @@ def search():
     terms = q.lower().split()[:10]
     results = None
     if terms:
+        depends_on("pages")
         query = sa.select(Page).where(Page.public_clause(), Page.depth > 1)
         for term in terms:
             query = query.where(Page.search_text.contains(term, autoescape=True))

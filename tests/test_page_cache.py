@@ -1,0 +1,343 @@
+"""The page cache: who may share a response, that each reader keeps their own CSRF token,
+and that every change a reader could see purges exactly the responses that showed it."""
+
+import contextvars
+import re
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+
+from ally import cache as page_cache
+from ally import tree
+from ally.extensions import cache
+from ally.models import Category
+from ally.models import Page
+from ally.models import utcnow
+
+from .conftest import AdminActions
+from .factories import make_page
+from .factories import make_post
+from .factories import make_product
+
+TOKEN_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
+
+
+class ReaderClient(FlaskClient):
+    """Each request in a context of its own, as under gunicorn: its own ``g`` and database
+    session, so nothing the test loaded beforehand leaks into what a render depends on."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+def new_client(app) -> ReaderClient:
+    return ReaderClient(app, app.response_class, use_cookies=True)
+
+
+@pytest.fixture
+def reader(app, db_session):
+    return new_client(app)
+
+
+@pytest.fixture
+def editor_client(app, users):
+    client = new_client(app)
+    AdminActions(client).login("editor@ally.example")
+    return client
+
+
+@pytest.fixture
+def promo(site, db_session):
+    """A post promoting a product, read once by an anonymous reader (so it is cached)."""
+    product = make_product("Melatonin", 2499)
+    post = make_post(
+        site.blog,
+        title="Sleep well",
+        categories=[site.recovery],
+        body=[{"type": "product_promo", "value": {"product": product.id, "headline": "Sleep"}}],
+    )
+    db_session.commit()
+    return post, product
+
+
+def read(client, url: str):
+    response = client.get(url)
+    return response.headers.get("X-Cache"), response
+
+
+def warm(client, *urls: str) -> None:
+    """Read each URL until it is stored, then check it is served from the cache."""
+    for url in urls:
+        client.get(url)
+        assert read(client, url)[0] == "HIT", url
+
+
+# -- what is shared, and with whom --------------------------------------------------------
+
+
+def test_second_read_is_a_hit_without_sql(site, reader, db_session, count_queries):
+    make_post(site.blog, title="Sleep well")
+    db_session.commit()
+    first, response = read(reader, "/blog/sleep-well/")
+    assert first == "MISS" and response.status_code == 200
+    with count_queries() as counter:
+        state, again = read(reader, "/blog/sleep-well/")
+    assert state == "HIT" and counter.count == 0
+    assert TOKEN_RE.sub("", again.get_data(as_text=True)) == TOKEN_RE.sub(
+        "", response.get_data(as_text=True)
+    )
+
+
+def test_each_reader_gets_their_own_working_csrf_token(app, promo, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    first, second = new_client(app), new_client(app)
+    assert read(first, "/blog/sleep-well/")[0] == "MISS"
+    assert read(second, "/blog/sleep-well/")[0] == "HIT"
+    html = {c: c.get("/blog/sleep-well/").get_data(as_text=True) for c in (first, second)}
+    tokens = {c: TOKEN_RE.search(html[c]).group(1) for c in html}
+    assert tokens[first] != tokens[second]
+    for client, text in html.items():
+        assert page_cache.placeholder().decode() not in text
+        # The form's token is the reader's own: the add-to-cart form works.
+        assert f'name="csrf_token" value="{tokens[client]}"' in text
+        added = client.post(
+            "/cart/add",
+            data={"csrf_token": tokens[client], "id": promo[1].id, "quantity": 1},
+        )
+        assert added.status_code in (302, 303)
+        assert client.get("/cart.js").get_json()["item_count"] == 1
+    # Someone else's token is refused.
+    stranger = new_client(app)
+    stranger.get("/blog/sleep-well/")
+    refused = stranger.post("/cart/add", data={"csrf_token": tokens[first], "id": promo[1].id})
+    assert refused.status_code == 400
+
+
+def test_logged_in_authors_are_never_served_nor_stored(promo, reader, editor_client):
+    assert read(editor_client, "/blog/sleep-well/")[0] is None
+    # The author's render was not stored: the first reader misses.
+    assert read(reader, "/blog/sleep-well/")[0] == "MISS"
+    assert read(reader, "/blog/sleep-well/")[0] == "HIT"
+    assert read(editor_client, "/blog/sleep-well/")[0] is None
+
+
+def test_a_reader_with_a_cart_gets_their_own_header(app, promo, reader):
+    warm(reader, "/blog/sleep-well/")
+    shopper = new_client(app)
+    shopper.post("/cart/add.js", json={"id": promo[1].id, "quantity": 2})
+    state, page = read(shopper, "/blog/sleep-well/")
+    assert state is None
+    assert "data-cart-count>2</span>" in page.get_data(as_text=True)
+    # The cached page still shows an empty cart to everyone else.
+    state, other = read(reader, "/blog/sleep-well/")
+    assert state == "HIT" and "data-cart-count>0</span>" in other.get_data(as_text=True)
+
+
+def test_only_successful_reads_are_stored(site, reader, db_session):
+    assert read(reader, "/blog/not-yet/")[1].status_code == 404
+    make_post(site.blog, title="Not yet")
+    db_session.commit()
+    state, response = read(reader, "/blog/not-yet/")
+    assert (state, response.status_code) == ("MISS", 200)
+
+
+def test_api_hits_answer_revalidation(app, site, reader, db_session):
+    post = make_post(site.blog, title="Sleep well")
+    db_session.commit()
+    url = f"/api/v2/pages/{post.id}/"
+    warm(reader, url)
+    etag = reader.get(url).headers["ETag"]
+    state, response = read(new_client(app), url)
+    assert state == "HIT"
+    revalidated = reader.get(url, headers={"If-None-Match": etag})
+    assert revalidated.status_code == 304 and revalidated.headers["X-Cache"] == "HIT"
+
+
+def test_cache_off_serves_fresh_renders(app, site, reader, db_session, monkeypatch):
+    monkeypatch.setitem(app.config, "ALLY_CACHE_ENABLED", False)
+    make_post(site.blog, title="Sleep well")
+    db_session.commit()
+    assert read(reader, "/blog/sleep-well/")[0] is None
+    assert read(reader, "/blog/sleep-well/")[0] is None
+
+
+# -- purges: exactly what showed the change ----------------------------------------------------
+
+
+def test_publishing_a_post_purges_it_and_its_listings_but_not_other_posts(
+    site, reader, editor_client, db_session
+):
+    first = make_post(site.blog, title="Sleep well")
+    make_post(site.blog, title="Eat well")
+    db_session.commit()
+    api = "/api/v2/pages/?type=blog.BlogPage&fields=title"
+    warm(reader, "/blog/sleep-well/", "/blog/eat-well/", "/blog/", "/", api)
+    editor_client.post(
+        f"/admin/pages/{first.id}/edit/",
+        data={
+            "title": "Sleep better",
+            "slug": "sleep-well",
+            "date": "2024-08-12",
+            "intro": "",
+            "body": "[]",
+            "action": "publish",
+            "base_revision_id": str(first.latest_revision_id),
+        },
+    )
+    for url in ("/blog/sleep-well/", "/blog/", "/", api):
+        state, response = read(reader, url)
+        assert state == "MISS" and "Sleep better" in response.get_data(as_text=True), url
+    assert read(reader, "/blog/eat-well/")[0] == "HIT"
+
+
+def test_unpublishing_removes_the_post_everywhere(site, reader, db_session):
+    post = make_post(site.blog, title="Sleep well", categories=[site.recovery])
+    db_session.commit()
+    detail = f"/api/v2/pages/{post.id}/"
+    warm(reader, "/blog/sleep-well/", "/blog/", "/blog/category/recovery/", detail, "/sitemap.xml")
+    tree.unpublish(post)
+    db_session.commit()
+    assert reader.get("/blog/sleep-well/").status_code == 404
+    assert reader.get(detail).status_code == 404
+    for url in ("/blog/", "/blog/category/recovery/", "/sitemap.xml"):
+        assert "sleep-well" not in reader.get(url).get_data(as_text=True), url
+
+
+def test_moving_a_page_purges_its_whole_subtree(site, reader, db_session):
+    about = make_page(site.home, title="About", slug="about")
+    team = make_page(about, title="Team", slug="team")
+    company = make_page(site.home, title="Company", slug="company")
+    db_session.commit()
+    detail = f"/api/v2/pages/{team.id}/"
+    warm(reader, "/about/", "/about/team/", detail)
+    tree.move_page(about, company)
+    db_session.commit()
+    moved = reader.get("/about/team/")
+    assert moved.status_code == 301 and moved.location == "/company/about/team/"
+    assert reader.get("/about/").location == "/company/about/"
+    html_url = reader.get(detail).get_json()["meta"]["html_url"]
+    assert html_url.endswith("/company/about/team/")
+
+
+def test_changing_a_slug_redirects_cached_urls(site, reader, db_session):
+    make_post(site.blog, title="Sleep well")
+    db_session.commit()
+    warm(reader, "/blog/", "/blog/sleep-well/")
+    tree.change_slug(site.blog, "journal")
+    db_session.commit()
+    assert reader.get("/blog/sleep-well/").location == "/journal/sleep-well/"
+    assert reader.get("/blog/").location == "/journal/"
+    assert "/journal/sleep-well/" in reader.get("/journal/").get_data(as_text=True)
+
+
+def test_deleting_a_page_purges_it_and_below(site, reader, db_session):
+    about = make_page(site.home, title="About", slug="about", show_in_menus=True)
+    make_page(about, title="Team", slug="team")
+    db_session.commit()
+    warm(reader, "/about/team/", "/")
+    assert 'href="/about/"' in reader.get("/").get_data(as_text=True)
+    tree.delete_page(about)
+    db_session.commit()
+    assert reader.get("/about/team/").status_code == 404
+    assert 'href="/about/"' not in reader.get("/").get_data(as_text=True)
+
+
+def test_a_price_change_purges_the_pages_showing_the_product(
+    app, site, promo, reader, users, db_session
+):
+    post, product = promo
+    make_post(site.blog, title="Unrelated")
+    db_session.commit()
+    detail, listing = f"/api/v2/pages/{post.id}/", "/api/v2/products/"
+    warm(reader, "/blog/sleep-well/", "/blog/unrelated/", detail, listing)
+    staff = new_client(app)
+    AdminActions(staff).login("editor@ally.example")
+    staff.post(
+        f"/admin/products/{product.id}/",
+        data={"name": "Melatonin", "slug": "melatonin", "price": "19.99", "active": "y"},
+    )
+    state, page = read(reader, "/blog/sleep-well/")
+    assert state == "MISS" and "$19.99" in page.get_data(as_text=True)
+    assert "1999" in reader.get(detail).get_data(as_text=True)
+    assert reader.get(listing).get_json()["items"][0]["price"] == 1999
+    assert read(reader, "/blog/unrelated/")[0] == "HIT"
+
+
+def test_a_category_rename_purges_posts_and_listings(app, promo, reader, users, db_session):
+    post, _ = promo
+    category = db_session.scalar(sa.select(Category).where(Category.slug == "recovery"))
+    warm(reader, "/blog/sleep-well/", "/blog/category/recovery/", "/blog/")
+    staff = new_client(app)
+    AdminActions(staff).login("editor@ally.example")
+    staff.post(
+        f"/admin/categories/{category.id}/", data={"name": "In Recovery", "slug": "in-recovery"}
+    )
+    assert "In Recovery" in reader.get("/blog/sleep-well/").get_data(as_text=True)
+    assert reader.get("/blog/category/recovery/").location == "/blog/category/in-recovery/"
+    assert "In Recovery" in reader.get("/blog/").get_data(as_text=True)
+
+
+def test_no_entry_outlives_the_next_scheduled_go_live(app, site, reader, db_session):
+    make_post(site.blog, title="Soon", go_live_at=utcnow() + timedelta(seconds=90))
+    db_session.commit()
+    assert reader.get("/blog/soon/").status_code == 404
+    with app.test_request_context("/blog/"):
+        assert 80 <= page_cache._entry_timeout() <= 91
+    make_post(site.blog, title="Sooner", go_live_at=utcnow() + timedelta(seconds=30))
+    db_session.commit()
+    with app.test_request_context("/blog/"):
+        assert 20 <= page_cache._entry_timeout() <= 31
+
+
+def test_a_render_that_raced_a_purge_is_not_stored(app, site, reader, db_session, monkeypatch):
+    make_post(site.blog, title="Sleep well")
+    db_session.commit()
+    real_store = page_cache._store
+
+    def publish_meanwhile(render, response):
+        page_cache._bump({"pages:0"})
+        real_store(render, response)
+
+    monkeypatch.setattr(page_cache, "_store", publish_meanwhile)
+    assert read(reader, "/blog/sleep-well/")[0] == "MISS"
+    monkeypatch.setattr(page_cache, "_store", real_store)
+    assert read(reader, "/blog/sleep-well/")[0] == "MISS"
+    assert read(reader, "/blog/sleep-well/")[0] == "HIT"
+
+
+# -- one store, several workers ----------------------------------------------------------------
+
+
+def test_workers_sharing_a_store_see_each_others_purges(app, site, db_session, tmp_path):
+    """Two apps on one file store play two gunicorn workers: what one stores the other
+    serves, and a publish made through one purges what the other would serve."""
+    from ally import create_app
+
+    config = {
+        key: app.config[key]
+        for key in ("TESTING", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "WTF_CSRF_ENABLED")
+    }
+    store = {"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": str(tmp_path / "cache")}
+    worker_a, worker_b = (create_app({**config, **store}) for _ in range(2))
+    post = make_post(site.blog, title="Sleep well")
+    db_session.commit()
+    assert read(worker_a.test_client(), "/blog/sleep-well/")[0] == "MISS"
+    assert read(worker_b.test_client(), "/blog/sleep-well/")[0] == "HIT"
+    with worker_a.app_context():
+        from ally.extensions import db
+
+        page = db.session.get(Page, post.id)
+        page.title = "Sleep better"
+        tree.publish(tree.save_revision(page))
+        db.session.commit()
+        db.session.remove()
+    state, response = read(worker_b.test_client(), "/blog/sleep-well/")
+    assert state == "MISS" and "Sleep better" in response.get_data(as_text=True)
+    for worker in (worker_a, worker_b):
+        with worker.app_context():
+            cache.clear()
+            from ally.extensions import db
+
+            db.engine.dispose()
