@@ -8,6 +8,7 @@ from flask_login import current_user
 from jinja2 import StrictUndefined
 
 from ally import config as config_module
+from ally.sessions import SessionInterface
 
 
 def create_app(config: Mapping | None = None) -> Flask:
@@ -18,6 +19,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     if app.testing:
         app.jinja_env.undefined = StrictUndefined
     app.json.sort_keys = False  # API shapes (Wagtail v2, Shopify) have a documented key order
+    app.session_interface = SessionInterface()
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)

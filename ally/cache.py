@@ -167,7 +167,7 @@ def serve_from_cache():
     """``before_request``: answer a shareable request from the cache, or start recording."""
     if not _shareable_request():
         return None
-    key = "response:" + hashlib.sha256(request.url.encode()).hexdigest()[:40]
+    key = _key(request.environ)
     entry, epoch = cache.get_many(key, EPOCH_KEY)
     if epoch is None:  # a new store: start the epoch every later purge replaces
         cache.add(EPOCH_KEY, _token(), timeout=0)
@@ -195,6 +195,21 @@ def store_in_cache(response):
         if placeholder() in body:
             response.set_data(body.replace(placeholder(), generate_csrf().encode()))
     return response
+
+
+def _key(environ: dict) -> str:
+    """The request's full URL (scheme, host, path, query) hashed: what a response varies by.
+
+    Read from the WSGI environ rather than ``request.url``, which is slower to build.
+    """
+    url = "{}://{}{}{}?{}".format(
+        environ["wsgi.url_scheme"],
+        environ.get("HTTP_HOST", ""),
+        environ.get("SCRIPT_NAME", ""),
+        environ.get("PATH_INFO", ""),
+        environ.get("QUERY_STRING", ""),
+    )
+    return "response:" + hashlib.sha256(url.encode()).hexdigest()[:40]
 
 
 def _shareable_request() -> bool:

@@ -53,14 +53,22 @@ def assign_request_id():
     g.request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex[:16]
 
 
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
 @bp.after_app_request
 def security_headers(response):
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
+    """The headers above, unless a view set its own; and the request id."""
+    headers = response.headers
+    present = {name.lower() for name, _ in headers.items()}
+    headers.extend((k, v) for k, v in SECURITY_HEADERS.items() if k.lower() not in present)
     if "request_id" in g:
-        response.headers["X-Request-ID"] = g.request_id
+        headers["X-Request-ID"] = g.request_id
     return response
 
 
