@@ -1,10 +1,11 @@
 """Load ALLY and the bare-Flask ceiling with the same tool and settings; print the ratios.
 
-    python bench/run.py [--posts 1000] [--duration 10] [--connections 16]
+    python bench/run.py [--posts 1000] [--duration 10] [--connections 16] [--fresh]
 
 Needs wrk (apt-get install wrk). Everything runs on 127.0.0.1 with bounded durations.
 ALLY runs under gunicorn with 2 sync workers on the database in DATABASE_URL (default: a
-fresh SQLite file under bench/.data/); the ceiling runs the same way from memory.
+SQLite file under bench/.data/, reused unless --fresh), first cold (page cache off), then
+warm (page cache on); the ceiling runs the same way from memory.
 """
 
 import argparse
@@ -115,11 +116,52 @@ def worker_rss_mb(master: subprocess.Popen) -> list[float]:
     return sizes
 
 
+MODES = {
+    # Cold: no page cache, every request rendered. Warm: the page cache on (a fresh file
+    # store, shared by both workers as in production).
+    "cold": {"ALLY_CACHE_URL": "off"},
+    "warm": {"ALLY_CACHE_URL": f"filesystem://{ROOT / 'bench' / '.data' / 'cache'}"},
+}
+
+
+def load_ally(env: dict, mode: str, duration: int, connections: int) -> tuple[list, list]:
+    """Start ALLY in ``mode``, load every URL; returns the rows and the workers' RSS."""
+    shutil.rmtree(ROOT / "bench" / ".data" / "cache", ignore_errors=True)
+    port = free_port()
+    ally = start("wsgi:app", port, {**env, **MODES[mode]})
+    try:
+        rows = []
+        for name, path in URLS.items():
+            url = f"http://127.0.0.1:{port}{path}"
+            wrk(url, 1, connections)  # warm-up: connections, compiled templates, the cache
+            rows.append((name, *wrk(url, duration, connections)))
+        return rows, worker_rss_mb(ally)
+    finally:
+        ally.send_signal(signal.SIGTERM)
+        ally.wait(timeout=30)
+
+
+def find_post_id(env: dict) -> str:
+    port = free_port()
+    ally = start("wsgi:app", port, env)
+    try:
+        found = urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/api/v2/pages/find/?html_path=/blog/bench-post-7/"
+        ).url
+        return re.search(r"/api/v2/pages/(\d+)/", found).group(1)
+    finally:
+        ally.send_signal(signal.SIGTERM)
+        ally.wait(timeout=30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=1000)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--fresh", action="store_true", help="start from an empty SQLite file (default: reuse)"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install -y wrk")
@@ -127,49 +169,45 @@ def main() -> None:
     data.mkdir(exist_ok=True)
     env = {**os.environ, "SECRET_KEY": "bench", "PYTHONPATH": str(ROOT)}
     if "DATABASE_URL" not in env:
-        (data / "bench.db").unlink(missing_ok=True)
+        if args.fresh:
+            (data / "bench.db").unlink(missing_ok=True)
         env["DATABASE_URL"] = f"sqlite:///{data / 'bench.db'}"
     flask(env, "db", "upgrade")
     flask(env, "seed-demo")
     print(flask(env, "seed-bench", "--posts", str(args.posts)))
-    ally_port, ceiling_port = free_port(), free_port()
-    ally = start("wsgi:app", ally_port, env)
+    URLS["API detail of a post"] = f"/api/v2/pages/{find_post_id(env)}/"
+    ceiling_port = free_port()
     ceiling = start("bench.ceiling:app", ceiling_port, env)
     try:
-        post_id = re.search(
-            rb"/api/v2/pages/(\d+)/",
-            urllib.request.urlopen(
-                f"http://127.0.0.1:{ally_port}/api/v2/pages/find/?html_path=/blog/bench-post-7/"
-            ).url.encode(),
-        )
-        URLS["API detail of a post"] = f"/api/v2/pages/{post_id.group(1).decode()}/"
         ceiling_rps, ceiling_p50, ceiling_p99 = wrk(
             f"http://127.0.0.1:{ceiling_port}/post/", args.duration, args.connections
         )
-        rows = []
-        for name, path in URLS.items():
-            wrk(f"http://127.0.0.1:{ally_port}{path}", 1, args.connections)  # warm-up
-            rps, p50, p99 = wrk(
-                f"http://127.0.0.1:{ally_port}{path}", args.duration, args.connections
-            )
-            rows.append((name, rps, p50, p99, rps / ceiling_rps))
-        rss = worker_rss_mb(ally)
     finally:
-        for process in (ally, ceiling):
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=30)
+        ceiling.send_signal(signal.SIGTERM)
+        ceiling.wait(timeout=30)
+    results = {mode: load_ally(env, mode, args.duration, args.connections) for mode in MODES}
+    database = env["DATABASE_URL"].split(":")[0]
     print(
-        f"\n{args.posts} posts · {args.connections} connections · {args.duration}s each · "
-        f"gunicorn 2 sync workers · {env['DATABASE_URL'].split(':')[0]}\n"
+        f"\n{args.posts} posts · {database} · {args.connections} connections · "
+        f"{args.duration}s each · gunicorn 2 sync workers\n"
     )
-    print("| target | req/s | p50 ms | p99 ms | ALLY / ceiling |")
-    print("|---|---:|---:|---:|---:|")
     print(
-        f"| ceiling: bare Flask + Jinja post page | {ceiling_rps:.0f} | {ceiling_p50:.1f} | {ceiling_p99:.1f} | 1.00 |"
+        f"Ceiling (bare Flask + Jinja post page): {ceiling_rps:.0f} req/s, "
+        f"p50 {ceiling_p50:.1f} ms, p99 {ceiling_p99:.1f} ms\n"
     )
-    for name, rps, p50, p99, ratio in rows:
-        print(f"| {name} | {rps:.0f} | {p50:.1f} | {p99:.1f} | {ratio:.2f} |")
-    print(f"\nALLY worker RSS after the run: {', '.join(f'{mb:.0f} MB' for mb in rss)}")
+    print(
+        "| target | cold req/s | cold p99 ms | cold / ceiling | warm req/s | warm p99 ms | warm / ceiling |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for (name, cold_rps, _, cold_p99), (_, warm_rps, _, warm_p99) in zip(
+        results["cold"][0], results["warm"][0], strict=True
+    ):
+        print(
+            f"| {name} | {cold_rps:.0f} | {cold_p99:.1f} | {cold_rps / ceiling_rps:.2f} "
+            f"| {warm_rps:.0f} | {warm_p99:.1f} | {warm_rps / ceiling_rps:.2f} |"
+        )
+    for mode, (_, rss) in results.items():
+        print(f"\nALLY worker RSS after the {mode} run: {', '.join(f'{mb:.0f} MB' for mb in rss)}")
 
 
 if __name__ == "__main__":
