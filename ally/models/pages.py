@@ -58,6 +58,20 @@ class Page(TimestampMixin, Base):
         sa.UniqueConstraint("parent_id", "slug"),
         # Listings: a parent's children newest first, live ones only.
         sa.Index("ix_pages_listing", "parent_id", "live", "date", "id"),
+        # The API's listings of one type in tree order read the first rows in index order
+        # instead of sorting every page of that type.
+        sa.Index("ix_pages_type_url_path", "page_type", "url_path"),
+        # The newest posts of every blog (the home page's latest posts), newest first.
+        sa.Index("ix_pages_type_date", "page_type", "date", "id"),
+        # The header menu: a handful of rows, so the planner picks it over the parent index
+        # (whose estimate for "the home page's children" is the average family: thousands).
+        sa.Index(
+            "ix_pages_menu",
+            "parent_id",
+            "position",
+            postgresql_where=sa.text("show_in_menus"),
+            sqlite_where=sa.text("show_in_menus = 1"),
+        ),
         # Descendant queries (url_path LIKE '/blog/%') whatever PostgreSQL's collation.
         sa.Index(
             "ix_pages_url_path_pattern",
@@ -67,7 +81,7 @@ class Page(TimestampMixin, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    page_type: Mapped[str] = mapped_column(sa.String(64), index=True)
+    page_type: Mapped[str] = mapped_column(sa.String(64))
     parent_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("pages.id", ondelete="CASCADE"), index=True
     )
