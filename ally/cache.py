@@ -32,6 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
@@ -213,7 +214,10 @@ def _key(environ: dict) -> str:
 
 
 def _shareable_request() -> bool:
-    if request.method not in ("GET", "HEAD") or not current_app.config["ALLY_CACHE_ENABLED"]:
+    config = current_app.config
+    if request.method not in ("GET", "HEAD"):
+        return False
+    if not (config["ALLY_CACHE_ENABLED"] and config["ALLY_PAGE_CACHE"]):
         return False
     view = current_app.view_functions.get(request.endpoint)
     return getattr(view, "ally_cacheable", False) and _shareable_session(session)
@@ -258,22 +262,43 @@ def _response(entry: dict, state: str):
 
 
 def _store(render: _Render, response) -> None:
-    """Store with the tags' versions, read before the epoch: if a purge began meanwhile the
-    epoch has moved and nothing is stored, so a render that raced a publish never sticks."""
     body = response.get_data()
-    tags = sorted(render.tags)
-    versions = _versions(tags)
-    if cache.get(EPOCH_KEY) != render.epoch:
-        return
     entry = {
         "status": response.status_code,
         "headers": [(h, response.headers[h]) for h in STORED_HEADERS if h in response.headers],
         "body": body,
         "csrf": placeholder() in body,
-        "tags": dict(zip(tags, versions, strict=True)),
-        "epoch": render.epoch,
     }
-    cache.set(render.key, entry, timeout=_entry_timeout())
+    _put(render.key, entry, render.tags, render.epoch)
+
+
+def _put(key: str, entry: dict, tags: Iterable[str], epoch: str | None) -> None:
+    """Store ``entry`` with its tags' versions, read before the epoch: if a purge began
+    since ``epoch`` was read, nothing is stored, so a render that raced a publish never
+    sticks."""
+    tags = sorted(tags)
+    versions = _versions(tags)
+    if cache.get(EPOCH_KEY) != epoch:
+        return
+    entry.update(tags=dict(zip(tags, versions, strict=True)), epoch=epoch)
+    cache.set(key, entry, timeout=_entry_timeout())
+
+
+def cached_value(name: str, compute: Callable[[], Any], tags: Iterable[str]) -> Any:
+    """``compute()``, shared through the store until one of ``tags`` is purged.
+
+    For values a response would otherwise rebuild by scanning many rows, such as an API
+    listing's ``total_count``; with the page cache off it is computed every time.
+    """
+    if not current_app.config["ALLY_CACHE_ENABLED"]:
+        return compute()
+    key = "value:" + hashlib.sha256(name.encode()).hexdigest()[:40]
+    entry, epoch = cache.get_many(key, EPOCH_KEY)
+    if entry is not None and _still_valid(entry, epoch):
+        return entry["value"]
+    value = compute()
+    _put(key, {"value": value}, tags, epoch)
+    return value
 
 
 def _versions(tags: list[str]) -> list[str]:

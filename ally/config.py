@@ -9,6 +9,8 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
+OFF = frozenset({"off", "0", "false", "no"})
+
 
 class ConfigError(RuntimeError):
     """Raised when the environment asks for something unsafe or impossible."""
@@ -53,6 +55,8 @@ def from_environ(env: Mapping[str, str], instance_path: str) -> dict:
         "RATELIMIT_STORAGE_URI": env.get("ALLY_RATELIMIT_URL", "memory://"),
         **cache_config(env.get("ALLY_CACHE_URL", ""), instance),
         "ALLY_CACHE_TIMEOUT": int(env.get("ALLY_CACHE_TIMEOUT", "3600")),
+        # Off: every page is rendered, while listings' counts are still shared by the store.
+        "ALLY_PAGE_CACHE": env.get("ALLY_PAGE_CACHE", "on").lower() not in OFF,
         # Failed or not, login POSTs per account (as typed) and per client address.
         "ALLY_LOGIN_LIMITS": env.get("ALLY_LOGIN_LIMITS", "5 per minute; 30 per hour"),
         "ALLY_LOGIN_ADDRESS_LIMITS": env.get(

@@ -1,22 +1,17 @@
 """Template filters and globals shared by every blueprint's templates."""
 
-import functools
 from datetime import date
 from datetime import datetime
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from flask import Flask
 from flask import current_app
 from flask import request
-from sqlalchemy.orm import aliased
 
 from ally import images
-from ally.cache import depends_on
 from ally.cart import checkout_url
 from ally.cart import header_cart
-from ally.extensions import db
 
 
 def money(cents: int | None) -> str:
@@ -45,36 +40,13 @@ def absolute_url(path: str) -> str:
     return urljoin(base + "/", path.lstrip("/"))
 
 
-def menu_pages() -> list:
-    """Public children of the home page flagged ``show_in_menus``, in tree order."""
-    depends_on("menu")
-    return db.session.execute(_menu_statement()).all()
-
-
-@functools.cache
-def _menu_statement() -> sa.Select:
-    """Built once: the statement is the same on every request (``now`` binds at run time).
-
-    The home page's children by parent_id (indexed): a filter on depth would scan every
-    page. Only the two columns the menu shows are read.
-    """
-    from ally.models import Page
-
-    home_page = aliased(Page)
-    home = sa.select(home_page.id).where(home_page.parent_id.is_(None)).scalar_subquery()
-    return (
-        sa.select(Page.title, Page.url_path)
-        .where(Page.parent_id == home, Page.show_in_menus.is_(True))
-        .where(Page.public_clause())
-        .order_by(Page.position)
-    )
-
-
 def init_app(app: Flask) -> None:
+    from ally.site.routing import menu  # the site blueprint imports this module
+
     app.add_template_filter(money)
     app.add_template_filter(long_date)
     app.add_template_global(absolute_url)
-    app.add_template_global(menu_pages)
+    app.add_template_global(menu, name="menu_pages")
     app.add_template_global(header_cart)
     app.add_template_global(checkout_url)
     app.add_template_global(images.rendition_url)

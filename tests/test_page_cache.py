@@ -341,3 +341,32 @@ def test_workers_sharing_a_store_see_each_others_purges(app, site, db_session, t
             from ally.extensions import db
 
             db.engine.dispose()
+
+
+def test_api_total_count_is_shared_until_pages_change(site, reader, db_session, count_queries):
+    posts = [make_post(site.blog, title=f"Post {n}") for n in range(3)]
+    db_session.commit()
+    listing = "/api/v2/pages/?type=blog.BlogPage&limit=1"
+    assert reader.get(listing).get_json()["meta"]["total_count"] == 3
+    # Another page of the same listing is a new response but the same count: not recounted.
+    with count_queries() as counter:
+        second = reader.get(listing + "&offset=1").get_json()
+    assert second["meta"]["total_count"] == 3
+    assert not any("count(" in s.lower() for s in counter.statements), counter.statements
+    tree.unpublish(posts[0])
+    db_session.commit()
+    assert reader.get(listing + "&offset=2").get_json()["meta"]["total_count"] == 2
+
+
+def test_page_cache_off_still_shares_counts(
+    app, site, reader, db_session, monkeypatch, count_queries
+):
+    monkeypatch.setitem(app.config, "ALLY_PAGE_CACHE", False)
+    make_post(site.blog, title="Sleep well")
+    db_session.commit()
+    listing = "/api/v2/pages/?type=blog.BlogPage"
+    assert read(reader, listing)[0] is None
+    with count_queries() as counter:
+        state, again = read(reader, listing)
+    assert state is None and again.get_json()["meta"]["total_count"] == 1
+    assert not any("count(" in s.lower() for s in counter.statements), counter.statements

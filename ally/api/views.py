@@ -17,6 +17,7 @@ from werkzeug.exceptions import NotFound
 
 from ally import previews
 from ally.cache import cacheable
+from ally.cache import cached_value
 from ally.cache import depends_on
 from ally.extensions import db
 from ally.models import Image
@@ -65,10 +66,23 @@ def fields_config():
         raise ApiError(f"fields error: {error}") from None
 
 
+# Parameters that change which rows a listing shows, not how many match.
+NOT_COUNTED = frozenset({"offset", "limit", "fields", "order", "rich_text_format", "format"})
+
+
 def count(query: sa.Select, key) -> int:
-    """``meta.total_count``: the filtered rows, counted by key only (no row data read)."""
+    """``meta.total_count``: the filtered rows, counted by key only (no row data read).
+
+    Counting scans every match, so the count is shared through the page cache's store
+    (per endpoint and filter) until the rows it counted change.
+    """
     keys = query.with_only_columns(key).order_by(None).subquery()
-    return db.session.scalar(sa.select(sa.func.count()).select_from(keys))
+    counted = sorted((k, v) for k, v in request.args.items(multi=True) if k not in NOT_COUNTED)
+    return cached_value(
+        f"count {request.endpoint} {request.view_args} {counted}",
+        lambda: db.session.scalar(sa.select(sa.func.count()).select_from(keys)),
+        tags=("pages", "categories", "images", "products"),
+    )
 
 
 def envelope(total: int, items: list) -> dict[str, Any]:

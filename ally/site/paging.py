@@ -38,7 +38,8 @@ def page_number_arg(default: int = 1) -> int:
 
 def paginate(query: sa.Select, number: int, per_page: int) -> Paged:
     """One page of ``query``; a page past the end (other than the first) is a 404."""
-    rows = db.session.scalars(query.limit(per_page + 1).offset((number - 1) * per_page)).all()
+    page = query.limit(per_page + 1).offset((number - 1) * per_page)
+    rows = db.session.scalars(page).all()
     if number > 1 and not rows:
         abort(404)
     return Paged(items=rows[:per_page], number=number, has_next=len(rows) > per_page)

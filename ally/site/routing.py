@@ -1,16 +1,22 @@
 """From a request path to a page: one indexed lookup, then the page's own ``route()``."""
 
+import functools
 import re
 
 import sqlalchemy as sa
+from flask import has_request_context
+from flask import request
+from sqlalchemy.orm import aliased
 from werkzeug.exceptions import NotFound
 
+from ally.cache import depends_on
 from ally.extensions import db
 from ally.models import Page
 from ally.models import Redirect
 from ally.models import Route
 
 MAX_PATH_LENGTH = 1024
+MENU_KEY = "ally.menu"
 _COMPONENT_RE = re.compile(r"^[A-Za-z0-9._-]{1,255}$")
 
 
@@ -37,16 +43,59 @@ def prefixes(components: list[str]) -> list[str]:
 
 
 def resolve(components: list[str]) -> Route:
-    """The deepest public page on the path, asked to route what is left below it."""
-    page = db.session.scalar(
-        sa.select(Page)
-        .where(Page.url_path.in_(prefixes(components)), Page.public_clause())
-        .order_by(Page.depth.desc())
-        .limit(1)
+    """The deepest public page on the path, asked to route what is left below it.
+
+    The same read brings the header menu (the home page's children shown in menus), kept
+    for :func:`menu` so that a page costs one query for both.
+    """
+    paths = prefixes(components)
+    rows = db.session.scalars(_resolve_statement(), {"paths": paths}).all()
+    depends_on("menu")
+    request.environ[MENU_KEY] = sorted(
+        (row for row in rows if row.depth == 2 and row.show_in_menus), key=lambda p: p.position
     )
-    if page is None:
+    on_path = [row for row in rows if row.url_path in paths]
+    if not on_path:
         raise NotFound()
+    page = max(on_path, key=lambda p: p.depth)
     return page.route(components[page.depth - 1 :])
+
+
+def menu() -> list:
+    """Public children of the home page flagged ``show_in_menus``, in tree order: those
+    :func:`resolve` read with the page, else one query of their own."""
+    if has_request_context() and MENU_KEY in request.environ:
+        return request.environ[MENU_KEY]
+    depends_on("menu")
+    return db.session.execute(_menu_statement()).all()
+
+
+@functools.cache
+def _resolve_statement() -> sa.Select:
+    """Pages on the path, and the menu (the home page's children, depth 2, in menus).
+
+    Built once: the statement never changes (the paths and ``now`` bind when it runs).
+    """
+    paths = sa.bindparam("paths", expanding=True)
+    in_menu = sa.and_(Page.depth == 2, Page.parent_id == _home_id(), Page.show_in_menus)
+    return sa.select(Page).where(sa.or_(Page.url_path.in_(paths), in_menu), Page.public_clause())
+
+
+@functools.cache
+def _menu_statement() -> sa.Select:
+    """Only the two columns the menu shows; by parent_id (indexed: a filter on depth alone
+    would scan every page)."""
+    return (
+        sa.select(Page.title, Page.url_path)
+        .where(Page.parent_id == _home_id(), Page.show_in_menus)
+        .where(Page.public_clause())
+        .order_by(Page.position)
+    )
+
+
+def _home_id() -> sa.ScalarSelect:
+    home = aliased(Page)
+    return sa.select(home.id).where(home.parent_id.is_(None)).scalar_subquery()
 
 
 def find_redirect(components: list[str], trailing_slash: bool = True) -> str | None:

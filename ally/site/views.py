@@ -85,7 +85,8 @@ def render_listing(index: BlogIndexPage, category_slug: str | None = None, page_
     query_category = request.args.get("category")
     if category_slug is None and query_category is not None:
         category_slug = query_category
-    category = _category_or_404(category_slug) if category_slug is not None else None
+    categories = all_categories()
+    category = _category_or_404(category_slug, categories) if category_slug is not None else None
     number = page_number or page_number_arg()
     posts = paginate(
         listing_query(index, category), number, current_app.config["ALLY_POSTS_PER_PAGE"]
@@ -94,7 +95,7 @@ def render_listing(index: BlogIndexPage, category_slug: str | None = None, page_
     return render_template(
         index.template,
         **index.get_context(
-            posts=posts, category=category, canonical_path=canonical, categories=all_categories()
+            posts=posts, category=category, canonical_path=canonical, categories=categories
         ),
     )
 
@@ -126,10 +127,14 @@ def all_categories() -> list[Category]:
     return db.session.scalars(sa.select(Category).order_by(Category.name)).all()
 
 
-def _category_or_404(slug: str) -> Category:
+def _category_or_404(slug: str, categories: list[Category] | None = None) -> Category:
+    """The category ``slug`` names, from ``categories`` when the caller has them all."""
     if len(slug) > 100 or "\x00" in slug:
         abort(404)
-    category = db.session.scalar(sa.select(Category).where(Category.slug == slug))
+    if categories is not None:
+        category = next((c for c in categories if c.slug == slug), None)
+    else:
+        category = db.session.scalar(sa.select(Category).where(Category.slug == slug))
     if category is None:
         abort(404)
     return category
