@@ -16,9 +16,6 @@ from pathlib import Path
 
 from flask import current_app
 from flask import url_for
-from PIL import Image as PILImage
-from PIL import ImageOps
-from PIL import UnidentifiedImageError
 
 from ally.models import Image
 
@@ -65,6 +62,9 @@ def read_upload(stream, filename: str = "") -> tuple[bytes, str, int, int]:
         b"<svg",
     ):
         raise ImageError("SVG images are not accepted; upload a JPEG, PNG, GIF or WebP.")
+    from PIL import Image as PILImage  # Pillow loads when an image is uploaded or resized
+    from PIL import UnidentifiedImageError
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", PILImage.DecompressionBombWarning)
@@ -108,6 +108,9 @@ def rendition_file(image: Image, spec: str, extension: str) -> Path:
     path = media_dir() / "renditions" / str(image.id) / f"{spec}.{extension}"
     if path.exists():
         return path
+    from PIL import Image as PILImage
+    from PIL import ImageOps
+
     with PILImage.open(media_dir() / image.filename) as original:
         picture = ImageOps.exif_transpose(original)
         if kind == "fill":

@@ -4,7 +4,6 @@ from datetime import UTC
 from datetime import datetime
 from datetime import time
 
-from feedgen.feed import FeedGenerator
 from flask import Response
 from flask import current_app
 
@@ -26,6 +25,9 @@ def listing_path(index: Page, category: Category | None) -> str:
 
 
 def rss_response(index: Page, category: Category | None, posts: list[BlogPage]) -> Response:
+    # Imported here: feedgen brings lxml, megabytes a worker needs only once feeds are read.
+    from feedgen.feed import FeedGenerator
+
     site_name = current_app.config["ALLY_SITE_NAME"]
     feed = FeedGenerator()
     title = f"{category.name} – {site_name}" if category else f"{index.title} – {site_name}"
