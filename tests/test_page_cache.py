@@ -2,6 +2,7 @@
 and that every change a reader could see purges exactly the responses that showed it."""
 
 import contextvars
+import logging
 import re
 from datetime import timedelta
 
@@ -11,6 +12,8 @@ from flask.testing import FlaskClient
 
 from ally import cache as page_cache
 from ally import tree
+from ally.cache import responses as cache_responses
+from ally.cache import store as cache_store
 from ally.extensions import cache
 from ally.models import Category
 from ally.models import Page
@@ -284,25 +287,25 @@ def test_no_entry_outlives_the_next_scheduled_go_live(app, site, reader, db_sess
     db_session.commit()
     assert reader.get("/blog/soon/").status_code == 404
     with app.test_request_context("/blog/"):
-        assert 80 <= page_cache._entry_timeout() <= 91
+        assert 80 <= cache_store.entry_timeout() <= 91
     make_post(site.blog, title="Sooner", go_live_at=utcnow() + timedelta(seconds=30))
     db_session.commit()
     with app.test_request_context("/blog/"):
-        assert 20 <= page_cache._entry_timeout() <= 31
+        assert 20 <= cache_store.entry_timeout() <= 31
 
 
 def test_a_render_that_raced_a_purge_is_not_stored(app, site, reader, db_session, monkeypatch):
     make_post(site.blog, title="Sleep well")
     db_session.commit()
-    real_store = page_cache._store
+    real_store = cache_responses._store
 
     def publish_meanwhile(render, response):
-        page_cache._bump({"pages:0"})
+        cache_store.bump({"pages:0"})
         real_store(render, response)
 
-    monkeypatch.setattr(page_cache, "_store", publish_meanwhile)
+    monkeypatch.setattr(cache_responses, "_store", publish_meanwhile)
     assert read(reader, "/blog/sleep-well/")[0] == "MISS"
-    monkeypatch.setattr(page_cache, "_store", real_store)
+    monkeypatch.setattr(cache_responses, "_store", real_store)
     assert read(reader, "/blog/sleep-well/")[0] == "MISS"
     assert read(reader, "/blog/sleep-well/")[0] == "HIT"
 
@@ -370,3 +373,30 @@ def test_page_cache_off_still_shares_counts(
         state, again = read(reader, listing)
     assert state is None and again.get_json()["meta"]["total_count"] == 1
     assert not any("count(" in s.lower() for s in counter.statements), counter.statements
+
+
+def test_an_unreachable_store_costs_speed_not_pages_or_saves(
+    app, site, reader, db_session, monkeypatch, caplog
+):
+    """Redis down: pages render without the cache, and a publish still commits."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    def down(*args, **kwargs):
+        raise RedisConnectionError("store down")
+
+    # Apps built without TESTING (other tests) stop the "ally" logger propagating to pytest.
+    monkeypatch.setattr(logging.getLogger("ally"), "propagate", True)
+    post = make_post(site.blog, title="Sleep well")
+    db_session.commit()
+    store = cache.cache
+    for method in ("get", "get_many", "set", "set_many", "add", "delete"):
+        monkeypatch.setattr(store, method, down)
+    state, response = read(reader, "/blog/sleep-well/")
+    assert response.status_code == 200 and state is None
+    listing = reader.get("/api/v2/pages/?type=blog.BlogPage")
+    assert listing.status_code == 200 and listing.get_json()["meta"]["total_count"] == 1
+    post.title = "Sleep better"
+    tree.publish(tree.save_revision(post))
+    db_session.commit()
+    assert db_session.get(Page, post.id).title == "Sleep better"
+    assert "purge of" in caplog.text and "store unreachable" in caplog.text

@@ -1,0 +1,157 @@
+"""Serving and storing responses: who may share one, the CSRF placeholder, hits and misses."""
+
+import functools
+import hashlib
+import hmac
+import logging
+from collections.abc import Callable
+
+from flask import current_app
+from flask import request
+from flask import session
+from flask.sessions import SessionMixin
+from flask_wtf.csrf import generate_csrf
+
+from ally.extensions import db
+
+from . import store
+from .tags import RENDER_KEY
+from .tags import Render
+from .tags import current_render
+from .tags import row_tags
+
+# Session keys that say nothing about who the reader is.
+SHAREABLE_SESSION_KEYS = frozenset({"csrf_token"})
+STORED_HEADERS = ("Content-Type", "ETag", "Last-Modified", "Cache-Control")
+log = logging.getLogger(__name__)
+
+
+def cacheable(view: Callable) -> Callable:
+    """Mark a view whose anonymous GET responses may be shared between readers."""
+    view.ally_cacheable = True
+    return view
+
+
+def serve_from_cache():
+    """``before_request``: answer a shareable request from the cache, or start recording."""
+    if not _shareable_request():
+        return None
+    key = _key(request.environ)
+    try:
+        entry, epoch = store.lookup(key)
+    except store.STORE_ERRORS:
+        log.exception("page cache: store unreachable; rendering without it")
+        return None
+    if entry is not None:
+        return _response(entry, "HIT")
+    render = request.environ[RENDER_KEY] = Render(key, epoch)
+    # What the session already holds may be shown without being loaded again (in tests one
+    # session serves several requests; in production it starts empty).
+    for obj in list(db.session.identity_map.values()):
+        render.tags.update(row_tags(obj))
+    return None
+
+
+def store_in_cache(response):
+    """``after_request``: store a shareable 200, then fill in this reader's CSRF token."""
+    render = request.environ.pop(RENDER_KEY, None)
+    if render is None:
+        return response
+    if _storable(response):
+        try:
+            _store(render, response)
+        except store.STORE_ERRORS:
+            log.exception("page cache: store unreachable; response not stored")
+    response.headers["X-Cache"] = "MISS"
+    if not response.direct_passthrough:
+        body = response.get_data()
+        if placeholder() in body:
+            response.set_data(body.replace(placeholder(), generate_csrf().encode()))
+    return response
+
+
+def _key(environ: dict) -> str:
+    """The request's full URL (scheme, host, path, query) hashed: what a response varies by.
+
+    Read from the WSGI environ rather than ``request.url``, which is slower to build.
+    """
+    url = "{}://{}{}{}?{}".format(
+        environ["wsgi.url_scheme"],
+        environ.get("HTTP_HOST", ""),
+        environ.get("SCRIPT_NAME", ""),
+        environ.get("PATH_INFO", ""),
+        environ.get("QUERY_STRING", ""),
+    )
+    return "response:" + hashlib.sha256(url.encode()).hexdigest()[:40]
+
+
+def _shareable_request() -> bool:
+    config = current_app.config
+    if request.method not in ("GET", "HEAD"):
+        return False
+    if not (config["ALLY_CACHE_ENABLED"] and config["ALLY_PAGE_CACHE"]):
+        return False
+    view = current_app.view_functions.get(request.endpoint)
+    return getattr(view, "ally_cacheable", False) and _shareable_session(session)
+
+
+def _shareable_session(sess: SessionMixin) -> bool:
+    return set(sess.keys()) <= SHAREABLE_SESSION_KEYS
+
+
+def _storable(response) -> bool:
+    cache_control = response.headers.get("Cache-Control", "")
+    return (
+        request.method == "GET"
+        and response.status_code == 200
+        and not response.direct_passthrough
+        and "Set-Cookie" not in response.headers
+        and "no-store" not in cache_control
+        and "private" not in cache_control
+        and _shareable_session(session)
+    )
+
+
+def _response(entry: dict, state: str):
+    body = entry["body"]
+    if entry["csrf"]:
+        body = body.replace(placeholder(), generate_csrf().encode())
+    response = current_app.response_class(body, status=entry["status"])
+    response.headers.update(entry["headers"])
+    response.headers["X-Cache"] = state
+    if "ETag" in response.headers:
+        response.make_conditional(request)
+    return response
+
+
+def _store(render: Render, response) -> None:
+    body = response.get_data()
+    entry = {
+        "status": response.status_code,
+        "headers": [(h, response.headers[h]) for h in STORED_HEADERS if h in response.headers],
+        "body": body,
+        "csrf": placeholder() in body,
+    }
+    store.put(render.key, entry, render.tags, render.epoch)
+
+
+def placeholder() -> bytes:
+    """Stands in for the reader's CSRF token in stored HTML.
+
+    Derived from the secret key, so every worker and host agrees on it and no author can
+    type it into content.
+    """
+    return _placeholder(current_app.config["SECRET_KEY"])
+
+
+@functools.cache
+def _placeholder(secret: str) -> bytes:
+    digest = hmac.new(secret.encode(), b"ally page cache csrf", hashlib.sha256).hexdigest()
+    return f"csrf-{digest[:32]}".encode()
+
+
+def csrf_token() -> str:
+    """The ``csrf_token()`` templates call: the placeholder while rendering for the cache."""
+    if current_render() is not None:
+        return placeholder().decode()
+    return generate_csrf()
