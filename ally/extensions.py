@@ -1,17 +1,18 @@
-"""Flask extensions, created unbound; ``create_app`` binds them with ``init_app``."""
+"""Flask extensions, created unbound; ``create_app`` binds them with ``init_app``.
+
+Flask-Migrate is not here: ``create_app`` binds it only where migrations run (the CLI and
+tests), so web workers never load Alembic (see ``ally.register_migrations``)."""
 
 from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
 from ally.models.base import Base
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate(compare_type=True, render_as_batch=True)
 csrf = CSRFProtect()
 # The page cache's store (see ally.cache); its type comes from ALLY_CACHE_URL.
 cache = Cache()

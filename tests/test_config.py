@@ -1,10 +1,17 @@
 """Configuration from the environment, and the app factory."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from ally import create_app
 from ally.config import ConfigError
 from ally.config import from_environ
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_defaults_use_instance_folder(tmp_path):
@@ -107,3 +114,39 @@ def test_cache_url_chooses_the_store(tmp_path, url, expected):
 def test_unknown_cache_url_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="ALLY_CACHE_URL"):
         from_environ({"ALLY_CACHE_URL": "memcached://x"}, str(tmp_path))
+
+
+def test_web_workers_do_not_load_migrations_but_the_cli_does(tmp_path):
+    """Alembic and friends cost every gunicorn worker ~9 MB; only the CLI needs them."""
+    env = {
+        **os.environ,
+        "SECRET_KEY": "x",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/ally.db",
+        "PYTHONPATH": str(ROOT),
+    }
+    served = subprocess.run(
+        [sys.executable, "-c", "import sys, wsgi; print('alembic' in sys.modules)"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert served.stdout.strip() == "False"
+    upgraded = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert upgraded.returncode == 0, upgraded.stderr
+    current = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "current"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "(head)" in current.stdout
