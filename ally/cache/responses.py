@@ -39,7 +39,7 @@ def serve_from_cache():
     key = _key(request.environ)
     try:
         entry, epoch = store.lookup(key)
-    except store.STORE_ERRORS:
+    except store.store_errors():
         log.exception("page cache: store unreachable; rendering without it")
         return None
     if entry is not None:
@@ -60,7 +60,7 @@ def store_in_cache(response):
     if _storable(response):
         try:
             _store(render, response)
-        except store.STORE_ERRORS:
+        except store.store_errors():
             log.exception("page cache: store unreachable; response not stored")
     response.headers["X-Cache"] = "MISS"
     if not response.direct_passthrough:

@@ -82,7 +82,7 @@ def cached_value(name: str, compute: Callable[[], Any], tags: Iterable[str]) -> 
     key = "value:" + hashlib.sha256(name.encode()).hexdigest()[:40]
     try:
         entry, epoch = lookup(key)
-    except STORE_ERRORS:
+    except store_errors():
         log.exception("page cache: store unreachable; computing %s", name)
         return compute()
     if entry is not None:
@@ -167,7 +167,7 @@ def purge_committed(db_session: Session) -> None:
     if tags and has_app_context() and current_app.config["ALLY_CACHE_ENABLED"]:
         try:
             bump(tags)
-        except STORE_ERRORS:
+        except store_errors():
             log.exception("page cache: purge of %d tags failed", len(tags))
 
 
@@ -181,13 +181,20 @@ def listen() -> None:
     sa.event.listen(Session, "after_commit", purge_committed)
 
 
-def _store_errors() -> tuple[type[Exception], ...]:
-    try:
-        from redis.exceptions import RedisError
-    except ImportError:  # pragma: no cover - redis is a pinned dependency
+def store_errors() -> tuple[type[Exception], ...]:
+    """What the configured store raises when it cannot be reached.
+
+    The file store swallows its own errors; Redis raises ``RedisError``. The redis client is
+    imported only when Redis is the store: it costs a worker 7 MB. (An ``except`` clause
+    evaluates this only when something was raised.)
+    """
+    return _errors_of(current_app.config["CACHE_TYPE"])
+
+
+@functools.cache
+def _errors_of(cache_type: str) -> tuple[type[Exception], ...]:
+    if cache_type != "RedisCache":
         return (OSError,)
+    from redis.exceptions import RedisError
+
     return (OSError, RedisError)
-
-
-# What a store that cannot be reached raises (the file store swallows its own errors).
-STORE_ERRORS = _store_errors()
