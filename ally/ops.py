@@ -2,7 +2,7 @@
 security headers, and ProxyFix when ALLY runs behind a proxy."""
 
 import re
-import uuid
+import secrets
 
 import sqlalchemy as sa
 from flask import Blueprint
@@ -50,7 +50,7 @@ def healthz():
 def assign_request_id():
     """Keep a proxy's ``X-Request-ID`` when it is sane, else make one."""
     incoming = request.headers.get("X-Request-ID", "")
-    g.request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex[:16]
+    g.request_id = incoming if _REQUEST_ID_RE.match(incoming) else secrets.token_hex(8)
 
 
 SECURITY_HEADERS = {
