@@ -401,3 +401,14 @@ def test_an_unreachable_store_costs_speed_not_pages_or_saves(
     db_session.commit()
     assert db_session.get(Page, post.id).title == "Sleep better"
     assert "purge of" in caplog.text and "store unreachable" in caplog.text
+
+
+def test_keys_change_with_code_settings_and_secret():
+    base = {"ALLY_SITE_NAME": "ALLY Essentials", "SECRET_KEY": "a", "CACHE_TYPE": "SimpleCache"}
+    assert page_cache.fingerprint(base) == page_cache.fingerprint(dict(base))
+    for change in ({"ALLY_SITE_NAME": "ALLY Shop"}, {"SECRET_KEY": "b"}):
+        assert page_cache.fingerprint({**base, **change}) != page_cache.fingerprint(base)
+    # Settings the pages do not show leave the keys alone.
+    assert page_cache.fingerprint({**base, "CACHE_TYPE": "RedisCache"}) == page_cache.fingerprint(
+        base
+    )

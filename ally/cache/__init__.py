@@ -24,6 +24,7 @@ host, with Redis) is seen by all of them.
 """
 
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
 
 from flask import Flask
@@ -46,6 +47,7 @@ __all__ = [
     "cacheable",
     "cached_value",
     "depends_on",
+    "fingerprint",
     "init_app",
     "placeholder",
     "purge_on_commit",
@@ -55,7 +57,7 @@ __all__ = [
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("CACHE_KEY_PREFIX", f"ally:{code_fingerprint()}:")
+    app.config.setdefault("CACHE_KEY_PREFIX", f"ally:{fingerprint(app.config)}:")
     app.config.setdefault("CACHE_DEFAULT_TIMEOUT", app.config["ALLY_CACHE_TIMEOUT"])
     cache.init_app(app)
     listen()
@@ -69,12 +71,25 @@ def init_app(app: Flask) -> None:
     app.context_processor(lambda: {"csrf_token": csrf_token})
 
 
-def code_fingerprint() -> str:
-    """A hash of ALLY's code and templates: a deploy starts with a fresh set of keys."""
-    digest = hashlib.sha256()
+def fingerprint(config: Mapping) -> str:
+    """A hash of ALLY's code, templates and settings, which start the store's keys.
+
+    A deploy, or a restart with another site name, checkout URL or secret key (which the
+    CSRF placeholder comes from), starts with a fresh set of keys instead of serving pages
+    rendered under the old ones.
+    """
+    digest = hashlib.sha256(repr(_settings(config)).encode())
     root = Path(__file__).parents[1]
     for path in sorted(root.rglob("*")):
         if path.suffix in (".py", ".html") and path.is_file():
             digest.update(path.relative_to(root).as_posix().encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
+
+
+def _settings(config: Mapping) -> list[tuple[str, str]]:
+    return sorted(
+        (key, repr(value))
+        for key, value in config.items()
+        if key.startswith("ALLY_") or key == "SECRET_KEY"
+    )
