@@ -412,3 +412,18 @@ def test_keys_change_with_code_settings_and_secret():
     assert page_cache.fingerprint({**base, "CACHE_TYPE": "RedisCache"}) == page_cache.fingerprint(
         base
     )
+
+
+def test_parameters_a_page_ignores_do_not_split_the_cache(site, reader, db_session):
+    for n in range(12):
+        make_post(site.blog, title=f"Post {n}")
+    db_session.commit()
+    warm(reader, "/blog/")
+    # A newsletter link is the same page: served from the same entry.
+    assert read(reader, "/blog/?utm_source=newsletter&utm_medium=email")[0] == "HIT"
+    # Parameters the page reads are part of the key, in the order the view reads them.
+    state, second = read(reader, "/blog/?page=2&utm_source=x")
+    assert state == "MISS" and "Post 1<" in second.get_data(as_text=True)
+    assert read(reader, "/blog/?utm_source=y&page=2")[0] == "HIT"
+    first_of_two = reader.get("/blog/?page=1&page=2").get_data(as_text=True)
+    assert "Post 11<" in first_of_two and "Post 1<" not in first_of_two

@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from flask import current_app
 from flask import request
@@ -26,17 +27,27 @@ STORED_HEADERS = ("Content-Type", "ETag", "Last-Modified", "Cache-Control")
 log = logging.getLogger(__name__)
 
 
-def cacheable(view: Callable) -> Callable:
-    """Mark a view whose anonymous GET responses may be shared between readers."""
-    view.ally_cacheable = True
-    return view
+def cacheable(view: Callable | None = None, *, query: tuple[str, ...] | None = None):
+    """Mark a view whose anonymous GET responses may be shared between readers.
+
+    ``query`` names the parameters its response varies by; the cache ignores the others,
+    so ``/blog/?utm_source=newsletter`` is the same entry as ``/blog/``. Without it every
+    parameter counts (the API, which refuses unknown ones anyway).
+    """
+
+    def mark(view: Callable) -> Callable:
+        view.ally_cacheable = True
+        view.ally_cache_query = query
+        return view
+
+    return mark(view) if view is not None else mark
 
 
 def serve_from_cache():
     """``before_request``: answer a shareable request from the cache, or start recording."""
     if not _shareable_request():
         return None
-    key = _key(request.environ)
+    key = _key(request.environ, _view().ally_cache_query)
     try:
         entry, epoch = store.lookup(key)
     except store.store_errors():
@@ -70,19 +81,28 @@ def store_in_cache(response):
     return response
 
 
-def _key(environ: dict) -> str:
-    """The request's full URL (scheme, host, path, query) hashed: what a response varies by.
-
-    Read from the WSGI environ rather than ``request.url``, which is slower to build.
+def _key(environ: dict, query: tuple[str, ...] | None) -> str:
+    """The request's URL (scheme, host, path, the query that counts) hashed: what a response
+    varies by. Read from the WSGI environ rather than ``request.url``, which is slower.
     """
+    query_string = environ.get("QUERY_STRING", "")
+    if query is not None and query_string:
+        # Only the named parameters, grouped by name; a repeated name keeps its values'
+        # order, since the view reads the first one.
+        kept = [(k, v) for k, v in request.args.items(multi=True) if k in query]
+        query_string = urlencode(sorted(kept, key=lambda pair: pair[0]))
     url = "{}://{}{}{}?{}".format(
         environ["wsgi.url_scheme"],
         environ.get("HTTP_HOST", ""),
         environ.get("SCRIPT_NAME", ""),
         environ.get("PATH_INFO", ""),
-        environ.get("QUERY_STRING", ""),
+        query_string,
     )
     return "response:" + hashlib.sha256(url.encode()).hexdigest()[:40]
+
+
+def _view() -> Callable | None:
+    return current_app.view_functions.get(request.endpoint)
 
 
 def _shareable_request() -> bool:
@@ -91,8 +111,7 @@ def _shareable_request() -> bool:
         return False
     if not (config["ALLY_CACHE_ENABLED"] and config["ALLY_PAGE_CACHE"]):
         return False
-    view = current_app.view_functions.get(request.endpoint)
-    return getattr(view, "ally_cacheable", False) and _shareable_session(session)
+    return getattr(_view(), "ally_cacheable", False) and _shareable_session(session)
 
 
 def _shareable_session(sess: SessionMixin) -> bool:

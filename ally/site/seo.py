@@ -19,7 +19,7 @@ SITEMAP_LIMIT = 50_000  # the sitemaps.org limit for one file
 
 
 @bp.get("/sitemap.xml")
-@cacheable
+@cacheable(query=())
 def sitemap():
     depends_on("pages", "categories")
     pages = db.session.execute(

@@ -59,7 +59,7 @@ MAX_QUERY_LENGTH = 200
 
 @bp.get("/", defaults={"path": ""})
 @bp.get("/<page_path:path>")
-@cacheable
+@cacheable(query=("page", "category"))
 def serve(path: str):
     components = split_path(path)
     if path and not path.endswith("/") and "." not in components[-1]:
@@ -141,7 +141,7 @@ def _category_or_404(slug: str, categories: list[Category] | None = None) -> Cat
 
 
 @bp.get("/search/")
-@cacheable
+@cacheable(query=("q", "page"))
 def search():
     """Published pages whose title, intro or body contain every word of ``q``."""
     q = request.args.get("q", "").strip()
