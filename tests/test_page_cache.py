@@ -2,7 +2,6 @@
 and that every change a reader could see purges exactly the responses that showed it."""
 
 import contextvars
-import gc
 import logging
 import re
 from datetime import timedelta
@@ -325,14 +324,16 @@ def test_workers_sharing_a_store_see_each_others_purges(app, site, db_session, t
     }
     store = {"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": str(tmp_path / "cache")}
     worker_a, worker_b = (create_app({**config, **store}) for _ in range(2))
-    post = make_post(site.blog, title="Sleep well")
+    post_id = make_post(site.blog, title="Sleep well").id
     db_session.commit()
     assert read(worker_a.test_client(), "/blog/sleep-well/")[0] == "MISS"
     assert read(worker_b.test_client(), "/blog/sleep-well/")[0] == "HIT"
     with worker_a.app_context():
         from ally.extensions import db
 
-        page = db.session.get(Page, post.id)
+        # post_id, not post.id: inside this context the test's own session would reload
+        # ``post`` through this app's engine and keep that connection.
+        page = db.session.get(Page, post_id)
         page.title = "Sleep better"
         tree.publish(tree.save_revision(page))
         db.session.commit()
@@ -346,9 +347,6 @@ def test_workers_sharing_a_store_see_each_others_purges(app, site, db_session, t
 
             db.session.remove()
             db.engine.dispose()
-    # The two apps' pooled connections sit in reference cycles; collected now, SQLAlchemy
-    # still closes them. Left to a later test's collection, psycopg warns they were open.
-    gc.collect()
 
 
 def test_api_total_count_is_shared_until_pages_change(site, reader, db_session, count_queries):
