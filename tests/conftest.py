@@ -4,7 +4,6 @@ file per session; set (as ``.ci/run`` does) → that database, e.g. PostgreSQL.
 The schema comes from the real Alembic migrations, so every run checks them too.
 """
 
-import gc
 import os
 
 import pytest
@@ -79,9 +78,6 @@ def db_session(app):
         db.session.commit()
         db.session.remove()
         cache.clear()
-    # A connection a test leaked is reported now, against that test, rather than whenever a
-    # later test happens to run the garbage collector.
-    gc.collect()
 
 
 @pytest.fixture

@@ -211,7 +211,7 @@ def test_revisions_list_compare_and_revert(client, editor, site, db_session):
     assert response.status_code == 303
     post = the_post(db_session)
     revisions = db_session.scalars(
-        sa.select(PageRevision).where(PageRevision.page_id == post.id)
+        sa.select(PageRevision).where(PageRevision.page_id == post.id).order_by(PageRevision.id)
     ).all()
     assert len(revisions) == 3 and revisions[-1].content["title"] == "Sleep and recovery"
     assert post.has_unpublished_changes  # a revert is a draft until published
