@@ -75,7 +75,8 @@ def cached_value(name: str, compute: Callable[[], Any], tags: Iterable[str]) -> 
     """``compute()``, shared through the store until one of ``tags`` is purged.
 
     For values a response would otherwise rebuild by scanning many rows, such as an API
-    listing's ``total_count``; with the page cache off it is computed every time.
+    listing's ``total_count``. Computed every time without a store (``ALLY_CACHE_URL=off``);
+    still shared with ``ALLY_PAGE_CACHE=off``.
     """
     if not current_app.config["ALLY_CACHE_ENABLED"]:
         return compute()
