@@ -14,9 +14,8 @@ How a shared response stays right for everyone who gets it:
   The entry keeps the version each tag had.
 * **Purges from the session.** When a transaction that touched such rows commits, their
   tags get new versions (see :func:`purge_tags`; bulk tree rewrites call
-  :func:`purge_on_commit`), and
-  the entries that depended on them stop matching. There is no list of URLs to keep in step
-  with the templates.
+  :func:`purge_on_commit`), and the entries that depended on them stop matching. There is
+  no list of URLs to keep in step with the templates.
 * **Scheduled pages.** No entry outlives the next scheduled go-live or expiry, so a page
   appears on time even before ``publish-scheduled`` runs.
 
