@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from ally import cache as page_cache
 from ally import demo
 from ally.extensions import db
 from ally.models import BlogPage
@@ -49,6 +50,8 @@ def seed_posts(total: int) -> int:
             if categories[-1] != categories[0]
         ]
         db.session.execute(sa.insert(post_categories), _unique(links))
+        # Bulk inserts bypass the session's purge tracking: say what they add to.
+        page_cache.purge_on_commit(db.session, "pages", "posts", f"children:{blog.id}")
         db.session.commit()
     return max(0, total - existing)
 

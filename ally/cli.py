@@ -11,6 +11,7 @@ from flask import Flask
 from ally import demo
 from ally import pages_io
 from ally import tree
+from ally.extensions import cache
 from ally.extensions import db
 from ally.models import Page
 from ally.models import Product
@@ -88,6 +89,17 @@ def publish_scheduled_command():
     click.echo(f"Published {published}, unpublished {expired} expired page(s).")
 
 
+@click.command("purge-cache")
+def purge_cache_command():
+    """Empty the page cache (every host's, when they share Redis).
+
+    Saves purge what they change on their own; this is for the database edited by hand, or
+    a store that was unreachable while something was saved.
+    """
+    cache.clear()
+    click.echo("Page cache emptied.")
+
+
 @click.command("export-pages")
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Default: stdout.")
 def export_pages_command(out: str | None):
@@ -134,6 +146,7 @@ def init_app(app: Flask) -> None:
         seed_demo_command,
         create_user_command,
         publish_scheduled_command,
+        purge_cache_command,
         export_pages_command,
         import_pages_command,
         seed_bench_command,

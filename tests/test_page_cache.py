@@ -430,3 +430,15 @@ def test_parameters_a_page_ignores_do_not_split_the_cache(site, reader, db_sessi
     assert read(reader, "/blog/?utm_source=y&page=2")[0] == "HIT"
     first_of_two = reader.get("/blog/?page=1&page=2").get_data(as_text=True)
     assert "Post 11<" in first_of_two and "Post 1<" not in first_of_two
+
+
+def test_ops_can_empty_the_cache_and_bench_seeding_purges(demo_site, reader, runner):
+    warm(reader, "/blog/")
+    result = runner.invoke(args=["purge-cache"])
+    assert result.exit_code == 0 and "emptied" in result.output
+    assert read(reader, "/blog/")[0] == "MISS"
+    warm(reader, "/blog/")
+    # seed-bench writes with bulk inserts, outside the session's tracking; it purges anyway.
+    assert runner.invoke(args=["seed-bench", "--posts", "3"]).exit_code == 0
+    state, listing = read(reader, "/blog/")
+    assert state == "MISS" and "bench-post-" in listing.get_data(as_text=True)
