@@ -442,3 +442,22 @@ def test_ops_can_empty_the_cache_and_bench_seeding_purges(demo_site, reader, run
     assert runner.invoke(args=["seed-bench", "--posts", "3"]).exit_code == 0
     state, listing = read(reader, "/blog/")
     assert state == "MISS" and "bench-post-" in listing.get_data(as_text=True)
+
+
+def test_a_recent_entry_is_served_from_this_process_until_it_expires(
+    app, site, reader, db_session, monkeypatch
+):
+    make_post(site.blog, title="Sleep well")
+    db_session.commit()
+    warm(reader, "/blog/sleep-well/")
+    store = cache.cache
+    reads = []
+    real_get_many = store.get_many
+    monkeypatch.setattr(store, "get_many", lambda *keys: reads.append(keys) or real_get_many(*keys))
+    assert read(reader, "/blog/sleep-well/")[0] == "HIT"
+    assert reads == []  # only the epoch was read, not the 12 KB entry
+    # Past the entry's lifetime (its scheduled end included) the process copy is not used.
+    later = cache_store.time.time() + app.config["ALLY_CACHE_TIMEOUT"] + 1
+    monkeypatch.setattr(cache_store.time, "time", lambda: later)
+    read(reader, "/blog/sleep-well/")
+    assert len(reads) == 1

@@ -10,6 +10,9 @@ import functools
 import hashlib
 import logging
 import secrets
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from collections.abc import Iterable
 from typing import Any
@@ -39,15 +42,60 @@ log = logging.getLogger(__name__)
 def lookup(key: str) -> tuple[Any, str | None]:
     """The entry stored at ``key`` if it is still valid (else None), and the current epoch.
 
-    The epoch is read in the same round trip; a new store gets its first epoch here.
+    The epoch is read in the same round trip; a new store gets its first epoch here. A
+    recently used entry is kept in this process too (see :class:`_Recent`), so a hit on it
+    reads only the epoch.
     """
+    recent = _recent.get(key)
+    if recent is not None:
+        epoch = cache.get(EPOCH_KEY)
+        if epoch is not None and recent["epoch"] == epoch:
+            return recent, epoch
     entry, epoch = cache.get_many(key, EPOCH_KEY)
     if epoch is None:
         cache.add(EPOCH_KEY, token(), timeout=0)
         epoch = cache.get(EPOCH_KEY)
     if entry is not None and still_valid(entry, epoch):
+        if entry["epoch"] == epoch:
+            _recent.keep(key, entry)
         return entry, epoch
     return None, epoch
+
+
+class _Recent:
+    """The last few valid entries this process served, per store.
+
+    Such an entry is still right while the store's epoch is the one it was stored under
+    (no purge anywhere since) and it has not expired, so serving it again needs one small
+    read instead of the whole entry. Bounded (a worker's memory is a production target) and
+    locked, for threaded servers.
+    """
+
+    SIZE = 64
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[tuple[int, str], dict] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> dict | None:
+        with self._lock:
+            entry = self._entries.get((id(cache.cache), key))
+            if entry is None:
+                return None
+            if entry.get("expires", 0) <= time.time():
+                del self._entries[(id(cache.cache), key)]
+                return None
+            self._entries.move_to_end((id(cache.cache), key))
+            return entry
+
+    def keep(self, key: str, entry: dict) -> None:
+        with self._lock:
+            self._entries[(id(cache.cache), key)] = entry
+            while len(self._entries) > self.SIZE:
+                self._entries.popitem(last=False)
+
+
+_recent = _Recent()
 
 
 def still_valid(entry: dict, epoch: str | None) -> bool:
@@ -67,8 +115,11 @@ def put(key: str, entry: dict, tags: Iterable[str], epoch: str | None) -> None:
     versions = versions_of(tags)
     if cache.get(EPOCH_KEY) != epoch:
         return
-    entry.update(tags=dict(zip(tags, versions, strict=True)), epoch=epoch)
-    cache.set(key, entry, timeout=entry_timeout())
+    timeout = entry_timeout()
+    entry.update(
+        tags=dict(zip(tags, versions, strict=True)), epoch=epoch, expires=time.time() + timeout
+    )
+    cache.set(key, entry, timeout=timeout)
 
 
 def cached_value(name: str, compute: Callable[[], Any], tags: Iterable[str]) -> Any:
