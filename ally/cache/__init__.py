@@ -23,6 +23,7 @@ Versions live in the same store as the entries, so a purge made by one gunicorn 
 host, with Redis) is seen by all of them.
 """
 
+import functools
 import hashlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -78,13 +79,20 @@ def fingerprint(config: Mapping) -> str:
     CSRF placeholder comes from), starts with a fresh set of keys instead of serving pages
     rendered under the old ones.
     """
-    digest = hashlib.sha256(repr(_settings(config)).encode())
+    settings = repr(_settings(config)).encode()
+    return hashlib.sha256(_code_digest() + settings).hexdigest()[:12]
+
+
+@functools.cache
+def _code_digest() -> bytes:
+    """ALLY's code and templates, hashed once per process (every app made shares them)."""
+    digest = hashlib.sha256()
     root = Path(__file__).parents[1]
     for path in sorted(root.rglob("*")):
         if path.suffix in (".py", ".html") and path.is_file():
             digest.update(path.relative_to(root).as_posix().encode())
             digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
+    return digest.digest()
 
 
 def _settings(config: Mapping) -> list[tuple[str, str]]:

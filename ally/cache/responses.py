@@ -45,9 +45,10 @@ def cacheable(view: Callable | None = None, *, query: tuple[str, ...] | None = N
 
 def serve_from_cache():
     """``before_request``: answer a shareable request from the cache, or start recording."""
-    if not _shareable_request():
+    view = _shareable_view()
+    if view is None:
         return None
-    key = _key(request.environ, _view().ally_cache_query)
+    key = _key(request.environ, view.ally_cache_query)
     try:
         entry, epoch = store.lookup(key)
     except store.store_errors():
@@ -98,20 +99,20 @@ def _key(environ: dict, query: tuple[str, ...] | None) -> str:
         environ.get("PATH_INFO", ""),
         query_string,
     )
-    return "response:" + hashlib.sha256(url.encode()).hexdigest()[:40]
+    return store.hashed_key("response", url)
 
 
-def _view() -> Callable | None:
-    return current_app.view_functions.get(request.endpoint)
-
-
-def _shareable_request() -> bool:
+def _shareable_view() -> Callable | None:
+    """The request's view when its response may be shared with this reader, else None."""
     config = current_app.config
     if request.method not in ("GET", "HEAD"):
-        return False
+        return None
     if not (config["ALLY_CACHE_ENABLED"] and config["ALLY_PAGE_CACHE"]):
-        return False
-    return getattr(_view(), "ally_cacheable", False) and _shareable_session(session)
+        return None
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "ally_cacheable", False) and _shareable_session(session):
+        return view
+    return None
 
 
 def _shareable_session(sess: SessionMixin) -> bool:

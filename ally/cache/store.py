@@ -39,6 +39,11 @@ VERSION_LIFETIMES = 24
 log = logging.getLogger(__name__)
 
 
+def hashed_key(kind: str, text: str) -> str:
+    """A bounded store key for ``text`` (a URL, a count's filter): ``kind:<hash>``."""
+    return f"{kind}:{hashlib.sha256(text.encode()).hexdigest()[:40]}"
+
+
 def lookup(key: str) -> tuple[Any, str | None]:
     """The entry stored at ``key`` if it is still valid (else None), and the current epoch.
 
@@ -131,7 +136,7 @@ def cached_value(name: str, compute: Callable[[], Any], tags: Iterable[str]) -> 
     """
     if not current_app.config["ALLY_CACHE_ENABLED"]:
         return compute()
-    key = "value:" + hashlib.sha256(name.encode()).hexdigest()[:40]
+    key = hashed_key("value", name)
     try:
         entry, epoch = lookup(key)
     except store_errors():
