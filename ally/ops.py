@@ -62,19 +62,37 @@ SECURITY_HEADERS = {
 
 
 @bp.after_app_request
-def security_headers(response):
-    """The headers above, unless a view set its own; and the request id."""
-    headers = response.headers
-    present = {name.lower() for name, _ in headers.items()}
-    headers.extend((k, v) for k, v in SECURITY_HEADERS.items() if k.lower() not in present)
+def request_id_header(response):
     if "request_id" in g:
-        headers["X-Request-ID"] = g.request_id
+        response.headers["X-Request-ID"] = g.request_id
     return response
+
+
+class SecurityHeaders:
+    """WSGI middleware adding the headers above to every response that lacks them.
+
+    Added at the WSGI edge, like a proxy's ``add_header``, from one prepared list: they are
+    constant, and a cached page should not pay for validating them again on each response.
+    A view that sets its own (the editor's preview, say) keeps it.
+    """
+
+    def __init__(self, wsgi_app, headers: dict[str, str]) -> None:
+        self.wsgi_app = wsgi_app
+        self.headers = [(name, value) for name, value in headers.items()]
+
+    def __call__(self, environ, start_response):
+        def start(status, headers, exc_info=None):
+            present = {name.lower() for name, _ in headers}
+            headers.extend(h for h in self.headers if h[0].lower() not in present)
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start)
 
 
 def init_app(app: Flask) -> None:
     # Before everything, the page cache included, so even a cached answer carries an id.
     app.before_request_funcs.setdefault(None, []).insert(0, assign_request_id)
+    app.wsgi_app = SecurityHeaders(app.wsgi_app, SECURITY_HEADERS)
     proxies = app.config["ALLY_PROXY_FIX"]
     if proxies:
         # Trust exactly this many proxies for the client address, scheme, host and port.

@@ -1,21 +1,108 @@
-"""The session: Flask's signed cookie, with its signing serializer built once per key.
+"""The session and its CSRF token: Flask's signed cookie and Flask-WTF's token, made cheap.
 
-Flask builds a new serializer (key derivation included) twice per request; a page served
-from the cache spends a noticeable share of its time there. Keyed by the secret and its
-fallbacks, so rotating keys still takes effect.
+A page served from the cache still gives each first-time reader a session holding a CSRF
+token, so what that costs bounds how fast a cached page can be. Flask and Flask-WTF build
+their serializers, signers and derived keys again for every signature; here each is built
+once per secret. The cookies and tokens are in Flask's and Flask-WTF's formats, so either
+side reads what the other wrote (tests check both directions).
 """
 
+import hashlib
+import json
+import os
+
 from flask import Flask
+from flask import current_app
+from flask import g
+from flask import session
+from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import TimestampSigner
 from itsdangerous import URLSafeTimedSerializer
+from itsdangerous.encoding import base64_encode
+from itsdangerous.encoding import want_bytes
+
+# Flask-WTF's salt for the signed token; its validator must read what this module signs.
+CSRF_SALT = "wtf-csrf-token"
+
+
+class _Signer(TimestampSigner):
+    """A timestamp signer that derives each signing key once per process, not per call."""
+
+    _derived: dict[tuple, bytes] = {}
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        secret = self.secret_keys[-1] if secret_key is None else want_bytes(secret_key)
+        memo = (self.key_derivation, self.digest_method, self.salt, secret)
+        if memo not in self._derived:
+            self._derived[memo] = super().derive_key(secret)
+        return self._derived[memo]
+
+
+class _Serializer(URLSafeTimedSerializer):
+    """Skips zlib for payloads too short to shrink (a session holding only a CSRF token)."""
+
+    def dump_payload(self, obj) -> bytes:
+        payload = self.serializer.dumps(obj, **self.serializer_kwargs).encode()
+        if len(payload) < 128:
+            return base64_encode(payload)
+        return super().dump_payload(obj)
+
+
+class _SessionJSON(TaggedJSONSerializer):
+    """Flask's tagged JSON, with plain JSON for a session of strings (the same bytes)."""
+
+    def dumps(self, value) -> str:
+        plain = type(value) is dict and all(type(v) is str for v in value.values())
+        if plain and not (len(value) == 1 and next(iter(value)) in self.tags):
+            return json.dumps(value, separators=(",", ":"))
+        return super().dumps(value)
 
 
 class SessionInterface(SecureCookieSessionInterface):
+    serializer = _SessionJSON()
+
     def __init__(self) -> None:
         self._serializers: dict[tuple, URLSafeTimedSerializer | None] = {}
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
-        key = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
-        if key not in self._serializers:
-            self._serializers[key] = super().get_signing_serializer(app)
-        return self._serializers[key]
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if keys not in self._serializers:
+            self._serializers[keys] = (
+                _Serializer(
+                    [*keys[1], keys[0]],
+                    salt=self.salt,
+                    serializer=self.serializer,
+                    signer=_Signer,
+                    signer_kwargs={
+                        "key_derivation": self.key_derivation,
+                        "digest_method": self.digest_method,
+                    },
+                )
+                if app.secret_key
+                else None
+            )
+        return self._serializers[keys]
+
+
+_csrf_serializers: dict[str | bytes, URLSafeTimedSerializer] = {}
+
+
+def csrf_token() -> str:
+    """This request's signed CSRF token, creating the reader's raw token in the session.
+
+    Does what ``flask_wtf.csrf.generate_csrf`` does (the same token, memoised on ``g`` under
+    the same name, so forms rendered later reuse it) with a serializer kept per secret.
+    """
+    config = current_app.config
+    field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    if field not in g:
+        secret = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+        signer = _csrf_serializers.get(secret)
+        if signer is None:
+            signer = _csrf_serializers[secret] = _Serializer(secret, salt=CSRF_SALT, signer=_Signer)
+        raw = session.get(field)
+        if not isinstance(raw, str):
+            raw = session[field] = hashlib.sha1(os.urandom(64)).hexdigest()
+        setattr(g, field, signer.dumps(raw))
+    return g.get(field)

@@ -9,6 +9,8 @@ import pytest
 
 from ally import create_app
 from ally.extensions import limiter
+from ally.ops import SECURITY_HEADERS
+from ally.ops import SecurityHeaders
 
 from .conftest import PASSWORD
 
@@ -116,6 +118,20 @@ def test_security_headers_on_every_response(client, demo_site, path):
     assert "frame-ancestors 'none'" in csp
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+def test_security_headers_are_added_once_and_a_views_own_header_wins():
+    def wsgi_app(environ, start_response):
+        start_response("200 OK", [("x-frame-options", "SAMEORIGIN")])
+        return [b"ok"]
+
+    seen = {}
+    app = SecurityHeaders(wsgi_app, SECURITY_HEADERS)
+    app({}, lambda status, headers, exc_info=None: seen.update(headers=headers))
+
+    names = [name.lower() for name, _ in seen["headers"]]
+    assert sorted(names) == sorted({name.lower() for name in SECURITY_HEADERS})
+    assert ("x-frame-options", "SAMEORIGIN") in seen["headers"]
 
 
 def test_login_is_throttled_per_account_without_revealing_it(client, users, app, monkeypatch):

@@ -11,9 +11,9 @@ from flask import current_app
 from flask import request
 from flask import session
 from flask.sessions import SessionMixin
-from flask_wtf.csrf import generate_csrf
 
 from ally.extensions import db
+from ally.sessions import csrf_token as reader_csrf_token
 
 from . import store
 from .tags import RENDER_KEY
@@ -78,7 +78,7 @@ def store_in_cache(response):
     if not response.direct_passthrough:
         body = response.get_data()
         if placeholder() in body:
-            response.set_data(body.replace(placeholder(), generate_csrf().encode()))
+            response.set_data(body.replace(placeholder(), reader_csrf_token().encode()))
     return response
 
 
@@ -135,7 +135,7 @@ def _storable(response) -> bool:
 def _response(entry: dict, state: str):
     body = entry["body"]
     if entry["csrf"]:
-        body = body.replace(placeholder(), generate_csrf().encode())
+        body = body.replace(placeholder(), reader_csrf_token().encode())
     response = current_app.response_class(body, status=entry["status"])
     response.headers.update(entry["headers"])
     response.headers["X-Cache"] = state
@@ -174,4 +174,4 @@ def csrf_token() -> str:
     """The ``csrf_token()`` templates call: the placeholder while rendering for the cache."""
     if current_render() is not None:
         return placeholder().decode()
-    return generate_csrf()
+    return reader_csrf_token()

@@ -1,0 +1,105 @@
+"""The session cookie and CSRF token ALLY writes are the ones Flask and Flask-WTF read.
+
+ALLY keeps its serializers and derived keys per secret instead of rebuilding them per
+request; these tests hold it to Flask's and Flask-WTF's formats in both directions.
+"""
+
+from datetime import UTC
+from datetime import datetime
+
+import pytest
+from flask import Flask
+from flask import g
+from flask import get_flashed_messages
+from flask import session
+from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import generate_csrf
+from flask_wtf.csrf import validate_csrf
+from itsdangerous import BadSignature
+from wtforms import ValidationError
+
+from ally.sessions import SessionInterface
+from ally.sessions import csrf_token
+
+
+@pytest.fixture
+def plain_app():
+    app = Flask(__name__)
+    app.secret_key = "session-test-secret"
+    return app
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"csrf_token": "abc"},
+        {"_flashes": [("info", "Saved")], "_user_id": "3", "_fresh": True},
+        {"when": datetime(2026, 1, 2, tzinfo=UTC), "cart": {"4": 2}},
+        {" t": "a key Flask's tagged JSON must escape"},
+        {},
+    ],
+)
+def test_session_cookies_round_trip_with_flask(plain_app, value):
+    ally = SessionInterface().get_signing_serializer(plain_app)
+    flask = SecureCookieSessionInterface().get_signing_serializer(plain_app)
+
+    assert flask.loads(ally.dumps(value)) == value
+    assert ally.loads(flask.dumps(value)) == value
+
+
+def test_session_serializer_follows_key_rotation(plain_app):
+    interface = SessionInterface()
+    old = interface.get_signing_serializer(plain_app).dumps({"csrf_token": "x"})
+    plain_app.config["SECRET_KEY_FALLBACKS"] = [plain_app.secret_key]
+    plain_app.secret_key = "the-new-secret"
+
+    assert interface.get_signing_serializer(plain_app).loads(old) == {"csrf_token": "x"}
+    fresh = interface.get_signing_serializer(plain_app).dumps({"a": "b"})
+    assert SecureCookieSessionInterface().get_signing_serializer(plain_app).loads(fresh) == {
+        "a": "b"
+    }
+    plain_app.config["SECRET_KEY_FALLBACKS"] = []
+    plain_app.secret_key = "session-test-secret"
+    with pytest.raises(BadSignature):
+        interface.get_signing_serializer(plain_app).loads(fresh)
+
+
+def test_csrf_token_validates_with_flask_wtf_and_is_reused(plain_app):
+    with plain_app.test_request_context("/"):
+        token = csrf_token()
+        assert session["csrf_token"] and g.csrf_token == token
+        # Forms rendered later in the request get the same token from Flask-WTF.
+        assert generate_csrf() == token
+        validate_csrf(token)
+
+    with plain_app.test_request_context("/"):
+        session["csrf_token"] = "someone-else"
+        with pytest.raises(ValidationError):
+            validate_csrf(token)
+
+
+def test_csrf_token_reuses_the_readers_raw_token(plain_app):
+    with plain_app.test_request_context("/"):
+        session["csrf_token"] = "raw-token-of-this-reader"
+        token = csrf_token()
+        assert session["csrf_token"] == "raw-token-of-this-reader"
+        validate_csrf(token)
+
+
+def test_flashes_survive_the_cookie(plain_app):
+    plain_app.session_interface = SessionInterface()
+
+    @plain_app.get("/set")
+    def set_():
+        from flask import flash
+
+        flash("Saved", "info")
+        return "ok"
+
+    @plain_app.get("/get")
+    def get_():
+        return repr(get_flashed_messages(with_categories=True))
+
+    client = plain_app.test_client()
+    client.get("/set")
+    assert client.get("/get").text == "[('info', 'Saved')]"
