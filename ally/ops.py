@@ -48,9 +48,12 @@ def healthz():
 
 
 def assign_request_id():
-    """Keep a proxy's ``X-Request-ID`` when it is sane, else make one."""
-    incoming = request.headers.get("X-Request-ID", "")
-    g.request_id = incoming if _REQUEST_ID_RE.match(incoming) else secrets.token_hex(8)
+    g.request_id = request_id(request.headers.get("X-Request-ID", ""))
+
+
+def request_id(incoming: str) -> str:
+    """A proxy's ``X-Request-ID`` when it is sane, else a new one."""
+    return incoming if _REQUEST_ID_RE.match(incoming) else secrets.token_hex(8)
 
 
 SECURITY_HEADERS = {

@@ -94,15 +94,29 @@ def csrf_token() -> str:
     Does what ``flask_wtf.csrf.generate_csrf`` does (the same token, memoised on ``g`` under
     the same name, so forms rendered later reuse it) with a serializer kept per secret.
     """
-    config = current_app.config
-    field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    field = csrf_field(current_app)
     if field not in g:
-        secret = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
-        signer = _csrf_serializers.get(secret)
-        if signer is None:
-            signer = _csrf_serializers[secret] = _Serializer(secret, salt=CSRF_SALT, signer=_Signer)
         raw = session.get(field)
         if not isinstance(raw, str):
-            raw = session[field] = hashlib.sha1(os.urandom(64)).hexdigest()
-        setattr(g, field, signer.dumps(raw))
+            raw = session[field] = new_raw_token()
+        setattr(g, field, sign_csrf(current_app, raw))
     return g.get(field)
+
+
+def csrf_field(app: Flask) -> str:
+    """The session key (and form field) Flask-WTF keeps the token under."""
+    return app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+
+
+def new_raw_token() -> str:
+    """A reader's raw CSRF token, kept in their session; forms carry it signed."""
+    return hashlib.sha1(os.urandom(64)).hexdigest()
+
+
+def sign_csrf(app: Flask, raw: str) -> str:
+    """``raw`` signed as Flask-WTF's validator expects it, with this app's secret."""
+    secret = app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
+    signer = _csrf_serializers.get(secret)
+    if signer is None:
+        signer = _csrf_serializers[secret] = _Serializer(secret, salt=CSRF_SALT, signer=_Signer)
+    return signer.dumps(raw)

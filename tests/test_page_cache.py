@@ -14,6 +14,7 @@ from ally import cache as page_cache
 from ally import tree
 from ally.cache import responses as cache_responses
 from ally.cache import store as cache_store
+from ally.cache.edge import CacheEdge
 from ally.extensions import cache
 from ally.models import Category
 from ally.models import Page
@@ -164,6 +165,76 @@ def test_cache_off_serves_fresh_renders(app, site, reader, db_session, monkeypat
     db_session.commit()
     assert read(reader, "/blog/sleep-well/")[0] is None
     assert read(reader, "/blog/sleep-well/")[0] is None
+
+
+# -- first visits, answered before Flask builds a request ------------------------------------
+
+
+@pytest.fixture
+def edge_hits(monkeypatch):
+    """Counts the hits the WSGI edge answered (the rest went through Flask)."""
+    calls = []
+    answer = CacheEdge._response
+
+    def counted(self, entry, environ):
+        calls.append(environ["PATH_INFO"])
+        return answer(self, entry, environ)
+
+    monkeypatch.setattr(CacheEdge, "_response", counted)
+    return calls
+
+
+def _comparable(response) -> tuple:
+    headers = {k: v for k, v in response.headers.items() if k not in ("Set-Cookie", "X-Request-ID")}
+    html = response.get_data(as_text=True)
+    return response.status_code, headers, html.replace(TOKEN_RE.search(html).group(1), "")
+
+
+def test_a_first_visit_gets_what_a_returning_reader_gets(app, promo, reader, edge_hits):
+    warm(reader, "/blog/sleep-well/")
+    returning = reader.get("/blog/sleep-well/")
+    first_visit = new_client(app).get("/blog/sleep-well/", headers={"X-Request-ID": "req-1"})
+
+    assert edge_hits == ["/blog/sleep-well/"]
+    assert _comparable(first_visit) == _comparable(returning)
+    assert first_visit.headers["X-Request-ID"] == "req-1"
+    assert (
+        first_visit.headers["Content-Security-Policy"]
+        == returning.headers["Content-Security-Policy"]
+    )
+    assert (
+        "HttpOnly" in first_visit.headers["Set-Cookie"] and "Cookie" in first_visit.headers["Vary"]
+    )
+
+
+def test_a_first_visits_session_carries_a_working_token(app, promo, reader, edge_hits, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    warm(reader, "/blog/sleep-well/")
+    visitor = new_client(app)
+    token = TOKEN_RE.search(visitor.get("/blog/sleep-well/").get_data(as_text=True)).group(1)
+    assert edge_hits == ["/blog/sleep-well/"]
+    added = visitor.post("/cart/add", data={"csrf_token": token, "id": promo[1].id, "quantity": 1})
+    assert added.status_code == 303 and visitor.get("/cart.js").get_json()["item_count"] == 1
+    assert (
+        new_client(app)
+        .post("/cart/add", data={"csrf_token": token, "id": promo[1].id, "quantity": 1})
+        .status_code
+        == 400
+    )
+
+
+def test_cors_requests_and_misses_go_through_flask(app, site, db_session, edge_hits, monkeypatch):
+    monkeypatch.setitem(app.config, "ALLY_CORS_ORIGINS", ["https://front.example"])
+    make_post(site.blog, title="Sleep well")
+    db_session.commit()
+    url = "/api/v2/pages/?type=blog.BlogPage"
+    assert read(new_client(app), url)[0] == "MISS"
+    cors = new_client(app).get(url, headers={"Origin": "https://front.example"})
+    assert cors.headers["X-Cache"] == "HIT" and edge_hits == []
+    assert cors.headers["Access-Control-Allow-Origin"] == "https://front.example"
+    head = new_client(app).head(url)
+    assert head.headers["X-Cache"] == "HIT" and head.data == b"" and edge_hits == ["/api/v2/pages/"]
+    assert new_client(app).get("/blog/nope/").status_code == 404
 
 
 # -- purges: exactly what showed the change ----------------------------------------------------

@@ -32,6 +32,7 @@ from flask import Flask
 
 from ally.extensions import cache
 
+from .edge import CacheEdge
 from .responses import cacheable
 from .responses import csrf_token
 from .responses import placeholder
@@ -66,6 +67,7 @@ def init_app(app: Flask) -> None:
     # skips every other before-request function.
     app.before_request_funcs.setdefault(None, []).insert(0, serve_from_cache)
     app.after_request(store_in_cache)
+    app.wsgi_app = CacheEdge(app)
     # Flask-WTF offers ``csrf_token`` both as a global and from a context processor; this
     # one, registered later, wins in both places.
     app.jinja_env.globals["csrf_token"] = csrf_token

@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Callable
+from urllib.parse import parse_qsl
 from urllib.parse import urlencode
 
 from flask import current_app
@@ -48,14 +49,15 @@ def serve_from_cache():
     view = _shareable_view()
     if view is None:
         return None
-    key = _key(request.environ, view.ally_cache_query)
+    key = response_key(request.environ, view.ally_cache_query)
     try:
         entry, epoch = store.lookup(key)
     except store.store_errors():
         log.exception("page cache: store unreachable; rendering without it")
         return None
     if entry is not None:
-        return _response(entry, "HIT")
+        token = reader_csrf_token() if entry["csrf"] else None
+        return hit_response(entry, token, request.environ)
     render = request.environ[RENDER_KEY] = Render(key, epoch)
     # What the session already holds may be shown without being loaded again (in tests one
     # session serves several requests; in production it starts empty).
@@ -82,7 +84,7 @@ def store_in_cache(response):
     return response
 
 
-def _key(environ: dict, query: tuple[str, ...] | None) -> str:
+def response_key(environ: dict, query: tuple[str, ...] | None) -> str:
     """The request's URL (scheme, host, path, the query that counts) hashed: what a response
     varies by. Read from the WSGI environ rather than ``request.url``, which is slower.
     """
@@ -90,7 +92,8 @@ def _key(environ: dict, query: tuple[str, ...] | None) -> str:
     if query is not None and query_string:
         # Only the named parameters, grouped by name; a repeated name keeps its values'
         # order, since the view reads the first one.
-        kept = [(k, v) for k, v in request.args.items(multi=True) if k in query]
+        pairs = parse_qsl(query_string, keep_blank_values=True)
+        kept = [(k, v) for k, v in pairs if k in query]
         query_string = urlencode(sorted(kept, key=lambda pair: pair[0]))
     url = "{}://{}{}{}?{}".format(
         environ["wsgi.url_scheme"],
@@ -132,15 +135,17 @@ def _storable(response) -> bool:
     )
 
 
-def _response(entry: dict, state: str):
+def hit_response(entry: dict, token: str | None, environ: dict):
+    """The stored response, with ``token`` (the reader's CSRF token) in place of the
+    placeholder; 304 when the reader already has it."""
     body = entry["body"]
     if entry["csrf"]:
-        body = body.replace(placeholder(), reader_csrf_token().encode())
+        body = body.replace(placeholder(), token.encode())
     response = current_app.response_class(body, status=entry["status"])
     response.headers.update(entry["headers"])
-    response.headers["X-Cache"] = state
+    response.headers["X-Cache"] = "HIT"
     if "ETag" in response.headers:
-        response.make_conditional(request)
+        response.make_conditional(environ)
     return response
 
 
