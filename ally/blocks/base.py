@@ -92,8 +92,17 @@ class Block:
         return value
 
     def render(self, value: Any, context: dict | None = None) -> Markup:
-        template = _block_template(current_app.jinja_env, self.name)
-        return Markup(template.render(value=value, block=self, **(context or {})))
+        env = current_app.jinja_env
+        template, template_globals = _block_template(env, self.name)
+        variables = {**template_globals, "value": value, "block": self, **(context or {})}
+        # ``Template.render`` with a context that already holds the globals: Jinja would
+        # otherwise copy them out of a ChainMap for each of a page's dozens of blocks.
+        try:
+            return Markup(
+                env.concat(template.root_render_func(template.new_context(variables, shared=True)))
+            )
+        except Exception:
+            env.handle_exception()
 
     def render_basic(self, value: Any) -> Markup:
         return escape(value if value is not None else "")
@@ -117,21 +126,24 @@ class Block:
         }
 
 
-_TEMPLATES: "weakref.WeakKeyDictionary[Environment, dict[str, Template]]" = (
+_TEMPLATES: "weakref.WeakKeyDictionary[Environment, dict[str, tuple[Template, dict]]]" = (
     weakref.WeakKeyDictionary()
 )
 
 
-def _block_template(env: Environment, name: str) -> Template:
-    """``blocks/<name>.html``, else ``blocks/default.html``; looked up once per environment
-    unless templates reload (development), since a page renders dozens of blocks."""
+def _block_template(env: Environment, name: str) -> tuple[Template, dict]:
+    """``blocks/<name>.html`` (else ``blocks/default.html``) and its globals as a dict;
+    looked up once per environment unless templates reload (development), since a page
+    renders dozens of blocks."""
     if env.auto_reload:
-        return env.select_template([f"blocks/{name}.html", "blocks/default.html"])
+        template = env.select_template([f"blocks/{name}.html", "blocks/default.html"])
+        return template, dict(template.globals)
     cache = _TEMPLATES.setdefault(env, {})
-    template = cache.get(name)
-    if template is None:
-        template = cache[name] = env.select_template([f"blocks/{name}.html", "blocks/default.html"])
-    return template
+    found = cache.get(name)
+    if found is None:
+        template = env.select_template([f"blocks/{name}.html", "blocks/default.html"])
+        found = cache[name] = (template, dict(template.globals))
+    return found
 
 
 def collect_child_blocks(cls: type) -> dict[str, Block]:
