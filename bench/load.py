@@ -10,6 +10,7 @@ successful adds put there (no lost lines), and no request may fail — except, w
 """
 
 import argparse
+import http.client
 import http.cookiejar
 import json
 import os
@@ -77,7 +78,9 @@ class Shopper:
         try:
             with self.opener.open(request, timeout=10) as response:
                 return response.read()
-        except (urllib.error.URLError, OSError) as error:
+        # A worker killed mid-response can also cut the status line or the body short
+        # (``BadStatusLine``, ``IncompleteRead``): a failed request like any other.
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
             with self.report.lock:
                 self.report.errors.append(f"{path}: {error}")
             return None
