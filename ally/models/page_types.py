@@ -9,6 +9,7 @@ from typing import ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import defer
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm import relationship
 from sqlalchemy.orm import selectinload
@@ -28,14 +29,19 @@ BODY = BodyBlock()
 
 def public_posts_query(parent_id: int | None = None) -> sa.Select:
     """Public posts, newest first, with what a post card shows: the feed image joined in,
-    the categories in one batch (a joined many-to-many makes SQLite scan the link table)."""
+    the categories in one batch (a joined many-to-many makes SQLite scan the link table),
+    and not the bodies, which cards never show and which would be parsed row by row."""
     from ally.cache import depends_on
 
     depends_on("posts" if parent_id is None else f"children:{parent_id}")
     query = (
         sa.select(BlogPage)
         .where(Page.public_clause())
-        .options(selectinload(BlogPage.categories), joinedload(BlogPage.feed_image))
+        .options(
+            selectinload(BlogPage.categories),
+            joinedload(BlogPage.feed_image),
+            defer(BlogPage.body_json),
+        )
         .order_by(BlogPage.date.desc(), BlogPage.id.desc())
     )
     return query if parent_id is None else query.where(BlogPage.parent_id == parent_id)

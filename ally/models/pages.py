@@ -95,7 +95,8 @@ class Page(TimestampMixin, Base):
     show_in_menus: Mapped[bool] = mapped_column(default=False)
     intro: Mapped[str] = mapped_column(sa.Text, default="")
     body_json: Mapped[list] = mapped_column(sa.JSON, default=list)
-    search_text: Mapped[str] = mapped_column(sa.Text, default="")
+    # Only searched in SQL and rebuilt on save: never worth loading with the page.
+    search_text: Mapped[str] = mapped_column(sa.Text, default="", deferred=True)
 
     live: Mapped[bool] = mapped_column(default=False)
     has_unpublished_changes: Mapped[bool] = mapped_column(default=False)
