@@ -16,7 +16,10 @@ from flask import current_app
 from flask import g
 from flask import session
 from flask.json.tag import TaggedJSONSerializer
+from flask.sessions import SecureCookieSession
 from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SessionMixin
+from itsdangerous import BadSignature
 from itsdangerous import TimestampSigner
 from itsdangerous import URLSafeTimedSerializer
 from itsdangerous.encoding import base64_encode
@@ -62,6 +65,23 @@ class _SessionJSON(TaggedJSONSerializer):
 class SessionInterface(SecureCookieSessionInterface):
     serializer = _SessionJSON()
 
+    def open_session(self, app: Flask, request) -> SecureCookieSession | None:
+        return self.load(app, request.cookies.get(self.get_cookie_name(app)))
+
+    def load(self, app: Flask, value: str | None) -> SecureCookieSession | None:
+        """The session a cookie value holds: empty when there is none or its signature
+        does not verify (expired, forged, an old key); None when the app has no secret."""
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        if not value:
+            return self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        try:
+            return self.session_class(serializer.loads(value, max_age=max_age))
+        except BadSignature:
+            return self.session_class()
+
     def __init__(self) -> None:
         self._serializers: dict[tuple, URLSafeTimedSerializer | None] = {}
 
@@ -96,10 +116,7 @@ def csrf_token() -> str:
     """
     field = csrf_field(current_app)
     if field not in g:
-        raw = session.get(field)
-        if not isinstance(raw, str):
-            raw = session[field] = new_raw_token()
-        setattr(g, field, sign_csrf(current_app, raw))
+        setattr(g, field, sign_csrf(current_app, raw_csrf_token(session, field)))
     return g.get(field)
 
 
@@ -108,9 +125,13 @@ def csrf_field(app: Flask) -> str:
     return app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
 
 
-def new_raw_token() -> str:
-    """A reader's raw CSRF token, kept in their session; forms carry it signed."""
-    return hashlib.sha1(os.urandom(64)).hexdigest()
+def raw_csrf_token(session: SessionMixin, field: str) -> str:
+    """The reader's raw CSRF token, kept in their session (made on first need); forms
+    carry it signed."""
+    raw = session.get(field)
+    if not isinstance(raw, str):
+        raw = session[field] = hashlib.sha1(os.urandom(64)).hexdigest()
+    return raw
 
 
 def sign_csrf(app: Flask, raw: str) -> str:

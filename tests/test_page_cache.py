@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from ally import cache as page_cache
+from ally import ops
 from ally import tree
 from ally.cache import responses as cache_responses
 from ally.cache import store as cache_store
@@ -176,9 +177,9 @@ def edge_hits(monkeypatch):
     calls = []
     answer = CacheEdge._response
 
-    def counted(self, entry, environ):
+    def counted(self, entry, session, environ):
         calls.append(environ["PATH_INFO"])
-        return answer(self, entry, environ)
+        return answer(self, entry, session, environ)
 
     monkeypatch.setattr(CacheEdge, "_response", counted)
     return calls
@@ -190,26 +191,45 @@ def _comparable(response) -> tuple:
     return response.status_code, headers, html.replace(TOKEN_RE.search(html).group(1), "")
 
 
-def test_a_first_visit_gets_what_a_returning_reader_gets(app, promo, reader, edge_hits):
+def test_the_edge_answers_as_flask_does(app, promo, reader, edge_hits):
+    """First visits and returning readers are answered before Flask; a reader with any
+    other cookie goes through Flask's hit. All three get the same response."""
     warm(reader, "/blog/sleep-well/")
-    returning = reader.get("/blog/sleep-well/")
+    edge_hits.clear()
+    through_flask = new_client(app)
+    through_flask.set_cookie("theme", "dark")
+    via_flask = through_flask.get("/blog/sleep-well/")
     first_visit = new_client(app).get("/blog/sleep-well/", headers={"X-Request-ID": "req-1"})
+    returning = reader.get("/blog/sleep-well/")
 
-    assert edge_hits == ["/blog/sleep-well/"]
-    assert _comparable(first_visit) == _comparable(returning)
+    assert edge_hits == ["/blog/sleep-well/"] * 2 and via_flask.headers["X-Cache"] == "HIT"
+    assert _comparable(first_visit) == _comparable(via_flask) == _comparable(returning)
     assert first_visit.headers["X-Request-ID"] == "req-1"
-    assert (
-        first_visit.headers["Content-Security-Policy"]
-        == returning.headers["Content-Security-Policy"]
-    )
-    assert (
-        "HttpOnly" in first_visit.headers["Set-Cookie"] and "Cookie" in first_visit.headers["Vary"]
-    )
+    assert "HttpOnly" in first_visit.headers["Set-Cookie"]
+    assert "Set-Cookie" not in returning.headers  # their session already holds a token
+    for response in (first_visit, returning, via_flask):
+        assert response.headers["Vary"] == "Cookie"
+        assert response.headers["Content-Security-Policy"] == ops.CSP
+
+
+def test_the_edge_leaves_sessions_with_more_than_a_token_to_flask(app, promo, edge_hits):
+    warm(new_client(app), "/blog/sleep-well/")
+    shopper = new_client(app)
+    shopper.post("/cart/add", data={"id": promo[1].id, "quantity": 1})
+    edge_hits.clear()
+    page = shopper.get("/blog/sleep-well/")
+    assert edge_hits == [] and page.headers.get("X-Cache") is None
+    forged = new_client(app)
+    forged.set_cookie("session", "eyJfdXNlcl9pZCI6IjEifQ.forged.signature")
+    # A cookie that does not verify is no session at all: a first visit, given a new one.
+    answered = forged.get("/blog/sleep-well/")
+    assert answered.headers["X-Cache"] == "HIT" and "Set-Cookie" in answered.headers
 
 
 def test_a_first_visits_session_carries_a_working_token(app, promo, reader, edge_hits, monkeypatch):
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     warm(reader, "/blog/sleep-well/")
+    edge_hits.clear()
     visitor = new_client(app)
     token = TOKEN_RE.search(visitor.get("/blog/sleep-well/").get_data(as_text=True)).group(1)
     assert edge_hits == ["/blog/sleep-well/"]

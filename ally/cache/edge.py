@@ -1,31 +1,32 @@
-"""A first visit's cache hit, answered before Flask builds a request.
+"""Cache hits for anonymous readers, answered before Flask builds a request.
 
-A reader who sends no cookie has no session, no login and no cart, so they get exactly the
-stored page and a new session holding their CSRF token. Most of a cached page's time went
-to Flask's request cycle around that (the request, its hooks, the session); this WSGI
-middleware serves such a hit from the same entry with the same headers, fills in a token
-and writes the session cookie through the app's own session interface.
+A reader whose only cookie is a session holding nothing but a CSRF token (or who has no
+cookie yet) gets exactly the stored page with their own token filled in. Most of a cached
+page's time went to Flask's request cycle around that (the request, its hooks, the
+session); this WSGI middleware serves such a hit from the same entry with the same
+headers, and reads and writes the session through the app's own session interface.
 
-Everything else goes on to Flask untouched: any cookie (a returning reader is checked by
-``serve_from_cache``), a CORS request (the API adds headers per ``Origin``), a view that is
-not cacheable, a miss, a store that cannot be reached. An app that sets ``SERVER_NAME`` or
-``TRUSTED_HOSTS`` is always left to Flask, whose host checks the edge does not repeat.
+Everything else goes on to Flask untouched: any other cookie or session key (a login, a
+cart, a flashed message; ``serve_from_cache`` then decides), a CORS request (the API adds
+headers per ``Origin``), a view that is not cacheable, a miss, a store that cannot be
+reached. An app that sets ``SERVER_NAME`` or ``TRUSTED_HOSTS`` is always left to Flask,
+whose host checks the edge does not repeat.
 """
 
 from flask import Flask
+from flask.sessions import SessionMixin
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import parse_cookie
 
 from ally.ops import request_id
 from ally.sessions import csrf_field
-from ally.sessions import new_raw_token
+from ally.sessions import raw_csrf_token
 from ally.sessions import sign_csrf
 
 from . import store
+from .responses import SHAREABLE_SESSION_KEYS
 from .responses import hit_response
 from .responses import response_key
-
-# Request headers that can change a shareable response: these go to Flask.
-_PERSONAL = ("HTTP_COOKIE", "HTTP_ORIGIN")
 
 
 class CacheEdge:
@@ -34,16 +35,16 @@ class CacheEdge:
         self.wsgi_app = app.wsgi_app
 
     def __call__(self, environ: dict, start_response):
-        response = self._hit(environ) if self._first_visit(environ) else None
+        response = self._hit(environ) if self._may_share(environ) else None
         if response is None:
             return self.wsgi_app(environ, start_response)
         return response(environ, start_response)
 
-    def _first_visit(self, environ: dict) -> bool:
+    def _may_share(self, environ: dict) -> bool:
         config = self.app.config
         return (
             environ["REQUEST_METHOD"] in ("GET", "HEAD")
-            and not any(environ.get(header) for header in _PERSONAL)
+            and not environ.get("HTTP_ORIGIN")
             and config["ALLY_CACHE_ENABLED"]
             and config["ALLY_PAGE_CACHE"]
             and not config["SERVER_NAME"]
@@ -51,15 +52,12 @@ class CacheEdge:
         )
 
     def _hit(self, environ: dict):
-        """The stored response with a new reader's session, or None to let Flask answer."""
-        url_map = self.app.url_map
-        try:
-            adapter = url_map.bind_to_environ(environ, subdomain=url_map.default_subdomain or "")
-            endpoint, _ = adapter.match()
-        except HTTPException:  # not found, wrong method, a slash redirect: Flask's to answer
-            return None
-        view = self.app.view_functions.get(endpoint)
+        """The stored response for this reader, or None to let Flask answer."""
+        view = self._view(environ)
         if not getattr(view, "ally_cacheable", False):
+            return None
+        session = self._session(environ)
+        if session is None or not set(session.keys()) <= SHAREABLE_SESSION_KEYS:
             return None
         with self.app.app_context():
             try:
@@ -68,18 +66,32 @@ class CacheEdge:
                 return None  # Flask's path renders without the store, and logs why
             if entry is None:
                 return None
-            return self._response(entry, environ)
+            return self._response(entry, session, environ)
 
-    def _response(self, entry: dict, environ: dict):
+    def _view(self, environ: dict):
+        url_map = self.app.url_map
+        try:
+            adapter = url_map.bind_to_environ(environ, subdomain=url_map.default_subdomain or "")
+            endpoint, _ = adapter.match()
+        except HTTPException:  # not found, wrong method, a slash redirect: Flask's to answer
+            return None
+        return self.app.view_functions.get(endpoint)
+
+    def _session(self, environ: dict) -> SessionMixin | None:
+        """The reader's session when the session cookie is their only cookie (or they have
+        none yet); None when they send anything else."""
+        interface = self.app.session_interface
+        cookies = parse_cookie(environ.get("HTTP_COOKIE", ""))
+        name = interface.get_cookie_name(self.app)
+        if set(cookies) - {name}:
+            return None
+        return interface.load(self.app, cookies.get(name))
+
+    def _response(self, entry: dict, session: SessionMixin, environ: dict):
         app = self.app
-        interface = app.session_interface
-        session = interface.session_class()
-        session.accessed = True  # the response holds only for readers without a cookie
-        token = None
-        if entry["csrf"]:
-            session[csrf_field(app)] = raw = new_raw_token()
-            token = sign_csrf(app, raw)
+        session.accessed = True  # the response holds only for readers with such a session
+        token = sign_csrf(app, raw_csrf_token(session, csrf_field(app))) if entry["csrf"] else None
         response = hit_response(entry, token, environ)
-        interface.save_session(app, session, response)
+        app.session_interface.save_session(app, session, response)
         response.headers["X-Request-ID"] = request_id(environ.get("HTTP_X_REQUEST_ID", ""))
         return response
