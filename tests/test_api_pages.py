@@ -238,6 +238,14 @@ def test_detail_field_order_and_parent(api, db_session):
     assert set(data["categories"][0]) == {"id", "name", "slug"}
 
 
+def test_listings_load_bodies_only_when_asked(api, db_session):
+    post = page_id(db_session, SEED_POST)
+    detail = api(f"/api/v2/pages/{post}/").json["body"]
+    listed = api(type="blog.BlogPage", fields="body").json["items"]
+    assert next(item["body"] for item in listed if item["id"] == post) == detail
+    assert all("body" not in item for item in api(type="blog.BlogPage").json["items"])
+
+
 def test_body_inlines_products_for_one_request_rendering(api, db_session):
     body = api(f"/api/v2/pages/{page_id(db_session, SEED_POST)}/").json["body"]
     assert [set(block) for block in body] == [{"type", "value", "id"}] * len(body)

@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import defer
 from sqlalchemy.orm import selectinload
 
 from ally import images
@@ -231,6 +232,16 @@ LOADERS = {
     "feed_image": selectinload(BlogPage.feed_image),
     "product": selectinload(PromoPage.product),
 }
+
+
+WITHOUT_BODY = defer(Page.body_json)
+
+
+def load_options(names: set[str]) -> list:
+    """What a listing loads with its pages: the relations its fields show, and the body
+    JSON (parsed row by row) only when ``body`` is one of them."""
+    options = [LOADERS[name] for name in sorted(names) if name in LOADERS]
+    return options if "body" in names else [*options, WITHOUT_BODY]
 
 
 def page_types(raw: str | None) -> list[type[Page]]:

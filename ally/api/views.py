@@ -112,7 +112,7 @@ def pages_listing():
     ctx = context()
     selected = select_fields(fields, endpoints.PAGE_LISTING_DEFAULT, fields_config(), listing=True)
     total = count(query, entity.id)  # entity, so a single type keeps its discriminator
-    loaders = [endpoints.LOADERS[f.name] for f, _ in selected if f.name in endpoints.LOADERS]
+    loaders = endpoints.load_options({f.name for f, _ in selected})
     pages = db.session.scalars(query.options(*loaders).offset(offset).limit(limit)).all()
     prepare_pages(pages, selected, ctx)
     return conditional(envelope(total, [serialize(p, selected, ctx) for p in pages]), pages)
