@@ -24,9 +24,9 @@ from ally.sessions import raw_csrf_token
 from ally.sessions import sign_csrf
 
 from . import store
-from .responses import SHAREABLE_SESSION_KEYS
 from .responses import hit_response
 from .responses import response_key
+from .responses import shareable_session
 
 
 class CacheEdge:
@@ -57,7 +57,7 @@ class CacheEdge:
         if not getattr(view, "ally_cacheable", False):
             return None
         session = self._session(environ)
-        if session is None or not set(session.keys()) <= SHAREABLE_SESSION_KEYS:
+        if session is None or not shareable_session(session):
             return None
         with self.app.app_context():
             try:

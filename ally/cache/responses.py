@@ -113,12 +113,12 @@ def _shareable_view() -> Callable | None:
     if not (config["ALLY_CACHE_ENABLED"] and config["ALLY_PAGE_CACHE"]):
         return None
     view = current_app.view_functions.get(request.endpoint)
-    if getattr(view, "ally_cacheable", False) and _shareable_session(session):
+    if getattr(view, "ally_cacheable", False) and shareable_session(session):
         return view
     return None
 
 
-def _shareable_session(sess: SessionMixin) -> bool:
+def shareable_session(sess: SessionMixin) -> bool:
     return set(sess.keys()) <= SHAREABLE_SESSION_KEYS
 
 
@@ -131,7 +131,7 @@ def _storable(response) -> bool:
         and "Set-Cookie" not in response.headers
         and "no-store" not in cache_control
         and "private" not in cache_control
-        and _shareable_session(session)
+        and shareable_session(session)
     )
 
 
