@@ -49,6 +49,7 @@ URLS = [
     "/blog/feed.xml",
     "/",
     "/sitemap.xml",
+    "/sitemap-1.xml",
     "/search/?q=sleep",
     "/blog/category/health-management/feed.xml",
 ]

@@ -388,3 +388,30 @@ def test_designed_500_page_and_rollback(tmp_path):
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.get_data(as_text=True)
     assert "boom" not in response.get_data(as_text=True)
+
+
+def test_a_large_site_gets_a_sitemap_index_of_every_page(
+    client, demo_site, db_session, monkeypatch
+):
+    from ally.models import Page
+    from ally.site import seo
+
+    monkeypatch.setattr(seo, "SITEMAP_SIZE", 3)
+    index = client.get("/sitemap.xml").get_data(as_text=True)
+    assert "<sitemapindex" in index
+    parts = re.findall(r"<loc>http://localhost(/sitemap-\d+\.xml)</loc>", index)
+    public = db_session.scalars(sa.select(Page.url_path).where(Page.public_clause())).all()
+    assert len(parts) == -(-len(public) // 3) > 1
+
+    listed = []
+    for number, part in enumerate(parts, start=1):
+        urls = re.findall(
+            r"<loc>http://localhost([^<]*)</loc>", client.get(part).get_data(as_text=True)
+        )
+        pages = [url for url in urls if "/category/" not in url]
+        assert len(pages) <= 3 and (number == 1 or len(pages) == len(urls))
+        listed += urls
+    assert sorted(u for u in listed if "/category/" not in u) == sorted(public)
+    assert "/blog/category/recovery/" in listed and len(listed) == len(set(listed))
+    assert client.get(f"/sitemap-{len(parts) + 1}.xml").status_code == 404
+    assert client.get("/sitemap-0.xml").status_code == 404

@@ -1,7 +1,10 @@
 """What search engines read: the sitemap and robots.txt."""
 
+import math
+
 import sqlalchemy as sa
 from flask import Response
+from flask import abort
 from flask import render_template
 
 from ally.cache import cacheable
@@ -15,24 +18,57 @@ from ally.templating import absolute_url
 
 from .views import bp
 
-SITEMAP_LIMIT = 50_000  # the sitemaps.org limit for one file
+# URLs per sitemap file. The protocol allows 50,000; at 10,000 each file renders in a few
+# milliseconds, and a site past that gets an index of numbered files instead of a truncated list.
+SITEMAP_SIZE = 10_000
 
 
 @bp.get("/sitemap.xml")
 @cacheable(query=())
 def sitemap():
+    """Every public page and category listing; past ``SITEMAP_SIZE`` URLs, a sitemap index
+    of ``/sitemap-<n>.xml`` files, each a slice of the pages in URL order."""
     depends_on("pages", "categories")
+    total = db.session.scalar(sa.select(sa.func.count()).where(Page.public_clause()))
+    if total <= SITEMAP_SIZE:
+        return _urlset(1)
+    parts = range(1, math.ceil(total / SITEMAP_SIZE) + 1)
+    xml = render_template("site/sitemap_index.xml", parts=parts)
+    return Response(xml, mimetype="application/xml")
+
+
+@bp.get("/sitemap-<int:number>.xml")
+@cacheable(query=())
+def sitemap_part(number: int):
+    depends_on("pages", "categories")
+    return _urlset(number)
+
+
+def _urlset(number: int) -> Response:
+    """The ``number``th slice of public pages in URL order; the category listings (a few
+    per blog) go with the first. A slice past the end is a 404."""
     pages = db.session.execute(
-        sa.select(Page.url_path, Page.last_published_at, Page.page_type)
+        sa.select(Page.url_path, Page.last_published_at)
         .where(Page.public_clause())
         .order_by(Page.url_path)
-        .limit(SITEMAP_LIMIT)
+        .offset((number - 1) * SITEMAP_SIZE)
+        .limit(SITEMAP_SIZE)
     ).all()
-    indexes = [row.url_path for row in pages if row.page_type == BlogIndexPage.api_type]
-    slugs = db.session.scalars(sa.select(Category.slug).order_by(Category.slug)).all()
-    listings = [category_path(index, slug) for index in indexes for slug in slugs]
+    if number < 1 or (number > 1 and not pages):
+        abort(404)
+    listings = _category_listings() if number == 1 else []
     xml = render_template("site/sitemap.xml", pages=pages, listings=listings)
     return Response(xml, mimetype="application/xml")
+
+
+def _category_listings() -> list[str]:
+    indexes = db.session.scalars(
+        sa.select(Page.url_path).where(
+            Page.page_type == BlogIndexPage.api_type, Page.public_clause()
+        )
+    ).all()
+    slugs = db.session.scalars(sa.select(Category.slug).order_by(Category.slug)).all()
+    return [category_path(index, slug) for index in indexes for slug in slugs]
 
 
 @bp.get("/robots.txt")
