@@ -102,6 +102,8 @@ def register_cli(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from ally import assets
     from ally import templating
 
     templating.init_app(app)
+    assets.init_app(app)

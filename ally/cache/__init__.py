@@ -87,11 +87,12 @@ def fingerprint(config: Mapping) -> str:
 
 @functools.cache
 def _code_digest() -> bytes:
-    """ALLY's code and templates, hashed once per process (every app made shares them)."""
+    """ALLY's code, templates and static files (whose hashes stored pages link to), hashed
+    once per process (every app made shares them)."""
     digest = hashlib.sha256()
     root = Path(__file__).parents[1]
     for path in sorted(root.rglob("*")):
-        if path.suffix in (".py", ".html") and path.is_file():
+        if path.suffix in (".py", ".html", ".css", ".js", ".svg") and path.is_file():
             digest.update(path.relative_to(root).as_posix().encode())
             digest.update(path.read_bytes())
     return digest.digest()

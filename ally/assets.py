@@ -1,0 +1,64 @@
+"""Static files with a hash of their content in the URL, so browsers keep them for a year.
+
+Every ``url_for("static", filename=...)`` gets ``?v=<hash>`` from a ``url_defaults`` hook, so
+templates stay as they are. A request carrying the file's current hash is answered with a
+year's ``max-age`` and ``immutable``; any other (no hash, or a page still linking an older
+version) revalidates as before. A deploy that changes a file changes its URL, so no reader
+keeps an old stylesheet, and a page view no longer revalidates every asset.
+"""
+
+import functools
+import hashlib
+import os
+
+from flask import Flask
+from flask import current_app
+from flask import request
+
+YEAR = 365 * 24 * 3600
+
+
+def init_app(app: Flask) -> None:
+    app.url_defaults(add_version)
+    app.after_request(cache_versioned)
+
+
+def add_version(endpoint: str, values: dict) -> None:
+    if endpoint == "static" and "filename" in values and "v" not in values:
+        version = version_of(current_app.static_folder, values["filename"])
+        if version:
+            values["v"] = version
+
+
+def cache_versioned(response):
+    """A year of caching for a static file requested with its current hash."""
+    if request.endpoint != "static" or response.status_code not in (200, 304):
+        return response
+    filename = (request.view_args or {}).get("filename", "")
+    asked = request.args.get("v")
+    if asked and asked == version_of(current_app.static_folder, filename):
+        response.cache_control.public = True
+        response.cache_control.max_age = YEAR
+        response.cache_control.immutable = True
+    return response
+
+
+def version_of(folder: str | None, filename: str) -> str | None:
+    """The first 12 hex digits of the file's SHA-256, or None if there is no such file.
+
+    Keyed by modification time, so an edited file gets a new hash without a restart.
+    """
+    if not folder:
+        return None
+    path = os.path.join(folder, filename)
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return _digest(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=512)
+def _digest(path: str, mtime_ns: int, size: int) -> str:
+    with open(path, "rb") as file:
+        return hashlib.sha256(file.read()).hexdigest()[:12]

@@ -1,0 +1,31 @@
+"""Static files are linked with a hash of their content and cached for a year under it."""
+
+import re
+
+from ally import assets
+
+
+def test_pages_link_assets_by_content_hash_and_they_are_kept_a_year(client, demo_site):
+    html = client.get("/").get_data(as_text=True)
+    stylesheet = re.search(r'href="(/static/css/site\.css\?v=([0-9a-f]{12}))"', html)
+    assert stylesheet, "the stylesheet is linked with its version"
+    assert re.search(r'src="/static/js/site\.js\?v=[0-9a-f]{12}"', html)
+
+    with client.get(stylesheet.group(1)) as versioned:
+        assert versioned.status_code == 200 and "body" in versioned.get_data(as_text=True)
+        cache_control = versioned.headers["Cache-Control"]
+    assert "max-age=31536000" in cache_control and "immutable" in cache_control
+
+    for stale in ("/static/css/site.css", "/static/css/site.css?v=000000000000"):
+        with client.get(stale) as response:
+            assert response.status_code == 200
+            assert "max-age=31536000" not in response.headers.get("Cache-Control", "")
+
+
+def test_a_changed_file_gets_a_new_version(tmp_path):
+    (tmp_path / "a.css").write_text("body { color: red }")
+    before = assets.version_of(str(tmp_path), "a.css")
+    (tmp_path / "a.css").write_text("body { color: blue; }")
+    after = assets.version_of(str(tmp_path), "a.css")
+    assert before and after and before != after
+    assert assets.version_of(str(tmp_path), "missing.css") is None
