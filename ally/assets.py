@@ -37,6 +37,7 @@ def cache_versioned(response):
     filename = (request.view_args or {}).get("filename", "")
     asked = request.args.get("v")
     if asked and asked == version_of(current_app.static_folder, filename):
+        response.cache_control.no_cache = None  # what Flask sends when it has no max-age
         response.cache_control.public = True
         response.cache_control.max_age = YEAR
         response.cache_control.immutable = True

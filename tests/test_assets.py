@@ -15,6 +15,7 @@ def test_pages_link_assets_by_content_hash_and_they_are_kept_a_year(client, demo
         assert versioned.status_code == 200 and "body" in versioned.get_data(as_text=True)
         cache_control = versioned.headers["Cache-Control"]
     assert "max-age=31536000" in cache_control and "immutable" in cache_control
+    assert "no-cache" not in cache_control
 
     for stale in ("/static/css/site.css", "/static/css/site.css?v=000000000000"):
         with client.get(stale) as response:
