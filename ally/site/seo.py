@@ -21,6 +21,7 @@ from .views import bp
 # URLs per sitemap file. The protocol allows 50,000; at 10,000 each file renders in a few
 # milliseconds, and a site past that gets an index of numbered files instead of a truncated list.
 SITEMAP_SIZE = 10_000
+MAX_SITEMAP_PARTS = 10_000  # 100 million URLs: any higher number is not a sitemap ALLY made
 
 
 @bp.get("/sitemap.xml")
@@ -47,6 +48,8 @@ def sitemap_part(number: int):
 def _urlset(number: int) -> Response:
     """The ``number``th slice of public pages in URL order; the category listings (a few
     per blog) go with the first. A slice past the end is a 404."""
+    if not 1 <= number <= MAX_SITEMAP_PARTS:
+        abort(404)  # before the query: PostgreSQL refuses a negative or oversized OFFSET
     pages = db.session.execute(
         sa.select(Page.url_path, Page.last_published_at)
         .where(Page.public_clause())
@@ -54,7 +57,7 @@ def _urlset(number: int) -> Response:
         .offset((number - 1) * SITEMAP_SIZE)
         .limit(SITEMAP_SIZE)
     ).all()
-    if number < 1 or (number > 1 and not pages):
+    if number > 1 and not pages:
         abort(404)
     listings = _category_listings() if number == 1 else []
     xml = render_template("site/sitemap.xml", pages=pages, listings=listings)
