@@ -5,7 +5,8 @@
 Needs wrk (apt-get install wrk). Everything runs on 127.0.0.1 with bounded durations.
 ALLY runs under gunicorn with 2 sync workers on the database in DATABASE_URL (default: a
 SQLite file under bench/.data/, reused unless --fresh), first cold (page cache off), then
-warm (page cache on); the ceiling runs the same way from memory.
+warm (page cache on); the ceiling runs the same way from memory, and is loaded again right
+before each ALLY URL so that every ratio compares runs a few seconds apart.
 """
 
 import argparse
@@ -127,8 +128,15 @@ MODES = {
 }
 
 
-def load_ally(env: dict, mode: str, duration: int, connections: int) -> tuple[list, list]:
-    """Start ALLY in ``mode``, load every URL; returns the rows and the workers' RSS."""
+def load_ally(
+    env: dict, mode: str, duration: int, connections: int, ceiling_url: str
+) -> tuple[list, list]:
+    """Start ALLY in ``mode`` and load every URL, each right after a run of the ceiling.
+
+    Returns rows of (name, req/s, p50, p99, the ceiling's req/s just before) and the
+    workers' RSS. Pairing each URL with its own ceiling run keeps the machine's drift
+    (±15% between minutes here) out of the ratios.
+    """
     shutil.rmtree(ROOT / "bench" / ".data" / "cache", ignore_errors=True)
     port = free_port()
     ally = start("wsgi:app", port, {**env, **MODES[mode]})
@@ -137,12 +145,16 @@ def load_ally(env: dict, mode: str, duration: int, connections: int) -> tuple[li
         for name, path in URLS.items():
             url = f"http://127.0.0.1:{port}{path}"
             wrk(url, 1, connections)  # warm-up: connections, compiled templates, the cache
-            rows.append((name, *wrk(url, duration, connections)))
+            ceiling = wrk(ceiling_url, duration, connections)[0]
+            rows.append((name, *wrk(url, duration, connections), ceiling))
         # Every wrk request above is a first visit: it gets a new session for its CSRF token.
         # A returning reader sends the session cookie back instead.
         url = f"http://127.0.0.1:{port}{URLS['post page']}"
         cookie = session_cookie(url)
-        rows.append(("post page, returning reader", *wrk(url, duration, connections, cookie)))
+        ceiling = wrk(ceiling_url, duration, connections)[0]
+        rows.append(
+            ("post page, returning reader", *wrk(url, duration, connections, cookie), ceiling)
+        )
         return rows, worker_rss_mb(ally)
     finally:
         ally.send_signal(signal.SIGTERM)
@@ -153,18 +165,6 @@ def session_cookie(url: str) -> str:
     """The ``session=…`` cookie a first visit to ``url`` is given."""
     header = urllib.request.urlopen(url).headers["Set-Cookie"]
     return header.split(";", 1)[0]
-
-
-def load_ceiling(env: dict, duration: int, connections: int) -> tuple[float, float, float]:
-    port = free_port()
-    ceiling = start("bench.ceiling:app", port, env)
-    try:
-        url = f"http://127.0.0.1:{port}/post/"
-        wrk(url, 1, connections)
-        return wrk(url, duration, connections)
-    finally:
-        ceiling.send_signal(signal.SIGTERM)
-        ceiling.wait(timeout=30)
 
 
 def find_post_id(env: dict) -> str:
@@ -202,34 +202,43 @@ def main() -> None:
     flask(env, "seed-demo")
     print(flask(env, "seed-bench", "--posts", str(args.posts)))
     URLS["API detail of a post"] = f"/api/v2/pages/{find_post_id(env)}/"
-    # The ceiling before, between and after the two ALLY runs: the machine's speed drifts
-    # (±15% between runs here), and the median keeps one slow minute from skewing ratios.
-    ceilings = [load_ceiling(env, args.duration, args.connections)]
-    results = {}
-    for mode in MODES:
-        results[mode] = load_ally(env, mode, args.duration, args.connections)
-        ceilings.append(load_ceiling(env, args.duration, args.connections))
-    ceiling_rps, ceiling_p50, ceiling_p99 = sorted(ceilings)[1]
+    # The ceiling serves throughout (idle between its runs) and is loaded right before each
+    # ALLY URL; each ratio divides by that run.
+    port = free_port()
+    ceiling = start("bench.ceiling:app", port, env)
+    try:
+        ceiling_url = f"http://127.0.0.1:{port}/post/"
+        wrk(ceiling_url, 1, args.connections)
+        _, ceiling_p50, ceiling_p99 = wrk(ceiling_url, args.duration, args.connections)
+        results = {
+            mode: load_ally(env, mode, args.duration, args.connections, ceiling_url)
+            for mode in MODES
+        }
+    finally:
+        ceiling.send_signal(signal.SIGTERM)
+        ceiling.wait(timeout=30)
     database = env["DATABASE_URL"].split(":")[0]
     print(
         f"\n{args.posts} posts · {database} · {args.connections} connections · "
         f"{args.duration}s each · gunicorn 2 sync workers\n"
     )
+    runs = [row[-1] for mode in MODES for row in results[mode][0]]
     print(
-        f"Ceiling (bare Flask + Jinja post page): {ceiling_rps:.0f} req/s (median of "
-        f"{', '.join(f'{c[0]:.0f}' for c in ceilings)}), p50 {ceiling_p50:.1f} ms, "
+        f"Ceiling (bare Flask + Jinja post page), run before each ALLY URL: "
+        f"{min(runs):.0f}–{max(runs):.0f} req/s; p50 {ceiling_p50:.1f} ms, "
         f"p99 {ceiling_p99:.1f} ms\n"
     )
     print(
-        "| target | cold req/s | cold p99 ms | cold / ceiling | warm req/s | warm p99 ms | warm / ceiling |"
+        "| target | cold req/s | cold p99 ms | cold / ceiling | warm req/s | warm p99 ms "
+        "| warm / ceiling |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|")
-    for (name, cold_rps, _, cold_p99), (_, warm_rps, _, warm_p99) in zip(
-        results["cold"][0], results["warm"][0], strict=True
-    ):
+    for cold, warm in zip(results["cold"][0], results["warm"][0], strict=True):
+        name, cold_rps, _, cold_p99, cold_ceiling = cold
+        _, warm_rps, _, warm_p99, warm_ceiling = warm
         print(
-            f"| {name} | {cold_rps:.0f} | {cold_p99:.1f} | {cold_rps / ceiling_rps:.2f} "
-            f"| {warm_rps:.0f} | {warm_p99:.1f} | {warm_rps / ceiling_rps:.2f} |"
+            f"| {name} | {cold_rps:.0f} | {cold_p99:.1f} | {cold_rps / cold_ceiling:.2f} "
+            f"| {warm_rps:.0f} | {warm_p99:.1f} | {warm_rps / warm_ceiling:.2f} |"
         )
     for mode, (_, rss) in results.items():
         print(f"\nALLY worker RSS after the {mode} run: {', '.join(f'{mb:.0f} MB' for mb in rss)}")
