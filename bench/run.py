@@ -229,16 +229,17 @@ def main() -> None:
         f"p99 {ceiling_p99:.1f} ms\n"
     )
     print(
-        "| target | cold req/s | cold p99 ms | cold / ceiling | warm req/s | warm p99 ms "
-        "| warm / ceiling |"
+        "| target | cold req/s | ceiling | cold / ceiling | cold p99 ms "
+        "| warm req/s | ceiling | warm / ceiling | warm p99 ms |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for cold, warm in zip(results["cold"][0], results["warm"][0], strict=True):
         name, cold_rps, _, cold_p99, cold_ceiling = cold
         _, warm_rps, _, warm_p99, warm_ceiling = warm
         print(
-            f"| {name} | {cold_rps:.0f} | {cold_p99:.1f} | {cold_rps / cold_ceiling:.2f} "
-            f"| {warm_rps:.0f} | {warm_p99:.1f} | {warm_rps / warm_ceiling:.2f} |"
+            f"| {name} | {cold_rps:.0f} | {cold_ceiling:.0f} | {cold_rps / cold_ceiling:.2f} "
+            f"| {cold_p99:.1f} | {warm_rps:.0f} | {warm_ceiling:.0f} "
+            f"| {warm_rps / warm_ceiling:.2f} | {warm_p99:.1f} |"
         )
     for mode, (_, rss) in results.items():
         print(f"\nALLY worker RSS after the {mode} run: {', '.join(f'{mb:.0f} MB' for mb in rss)}")
