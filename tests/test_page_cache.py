@@ -243,6 +243,26 @@ def test_a_first_visits_session_carries_a_working_token(app, promo, reader, edge
     )
 
 
+def test_the_edges_view_memo_is_bounded_and_keeps_answering(app, site, db_session, edge_hits):
+    make_post(site.blog, title="Sleep well")
+    db_session.commit()
+    edge = app.wsgi_app
+    while not isinstance(edge, CacheEdge):
+        edge = edge.wsgi_app
+    edge._views.clear()
+    warm(new_client(app), "/blog/sleep-well/", "/blog/")
+    edge_hits.clear()
+    edge.VIEWS_KEPT = 2  # shadows the class attribute for this app's edge only
+    try:
+        for _ in range(2):
+            for url in ("/blog/sleep-well/", "/blog/", "/nope/"):
+                new_client(app).get(url)
+        assert len(edge._views) <= 2
+        assert edge_hits == ["/blog/sleep-well/", "/blog/"] * 2
+    finally:
+        del edge.VIEWS_KEPT
+
+
 def test_cors_requests_and_misses_go_through_flask(app, site, db_session, edge_hits, monkeypatch):
     monkeypatch.setitem(app.config, "ALLY_CORS_ORIGINS", ["https://front.example"])
     make_post(site.blog, title="Sleep well")

@@ -13,6 +13,8 @@ reached. An app that sets ``SERVER_NAME`` or ``TRUSTED_HOSTS`` is always left to
 whose host checks the edge does not repeat.
 """
 
+from collections.abc import Callable
+
 from flask import Flask
 from flask.sessions import SessionMixin
 from werkzeug.exceptions import HTTPException
@@ -30,9 +32,14 @@ from .responses import shareable_session
 
 
 class CacheEdge:
+    # Views matched per (method, path): the URL map is fixed once the app serves, and a
+    # match is a tenth of a hit's time. Bounded; emptied when full.
+    VIEWS_KEPT = 1024
+
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.wsgi_app = app.wsgi_app
+        self._views: dict[tuple[str, str], Callable | None] = {}
 
     def __call__(self, environ: dict, start_response):
         response = self._hit(environ) if self._may_share(environ) else None
@@ -68,7 +75,15 @@ class CacheEdge:
                 return None
             return self._response(entry, session, environ)
 
-    def _view(self, environ: dict):
+    def _view(self, environ: dict) -> Callable | None:
+        memo = (environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""))
+        if memo not in self._views:
+            if len(self._views) >= self.VIEWS_KEPT:
+                self._views.clear()
+            self._views[memo] = self._match(environ)
+        return self._views[memo]
+
+    def _match(self, environ: dict) -> Callable | None:
         url_map = self.app.url_map
         try:
             adapter = url_map.bind_to_environ(environ, subdomain=url_map.default_subdomain or "")
