@@ -76,7 +76,7 @@ class SecurityHeaders:
 
     Added at the WSGI edge, like a proxy's ``add_header``, from one prepared list: they are
     constant, and a cached page should not pay for validating them again on each response.
-    A view that sets its own (the editor's preview, say) keeps it.
+    A view that sets one of them itself keeps its own.
     """
 
     def __init__(self, wsgi_app, headers: dict[str, str]) -> None:

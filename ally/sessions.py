@@ -65,6 +65,9 @@ class _SessionJSON(TaggedJSONSerializer):
 class SessionInterface(SecureCookieSessionInterface):
     serializer = _SessionJSON()
 
+    def __init__(self) -> None:
+        self._serializers: dict[tuple, URLSafeTimedSerializer | None] = {}
+
     def open_session(self, app: Flask, request) -> SecureCookieSession | None:
         return self.load(app, request.cookies.get(self.get_cookie_name(app)))
 
@@ -81,9 +84,6 @@ class SessionInterface(SecureCookieSessionInterface):
             return self.session_class(serializer.loads(value, max_age=max_age))
         except BadSignature:
             return self.session_class()
-
-    def __init__(self) -> None:
-        self._serializers: dict[tuple, URLSafeTimedSerializer | None] = {}
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))

@@ -33,7 +33,7 @@ from .responses import shareable_session
 
 class CacheEdge:
     # Views matched per (method, path): the URL map is fixed once the app serves, and a
-    # match is a tenth of a hit's time. Bounded; emptied when full.
+    # match was a fifth of a hit's time. Bounded; emptied when full.
     VIEWS_KEPT = 1024
 
     def __init__(self, app: Flask) -> None:
