@@ -212,6 +212,16 @@ def test_the_edge_answers_as_flask_does(app, promo, reader, edge_hits):
         assert response.headers["Content-Security-Policy"] == ops.CSP
 
 
+def test_the_edges_cookie_follows_the_session_settings(app, promo, edge_hits, monkeypatch):
+    monkeypatch.setitem(app.config, "SESSION_COOKIE_SECURE", True)
+    monkeypatch.setitem(app.config, "SESSION_COOKIE_NAME", "ally_session")
+    warm(new_client(app), "/blog/sleep-well/")
+    edge_hits.clear()
+    cookie = new_client(app).get("/blog/sleep-well/").headers["Set-Cookie"]
+    assert edge_hits == ["/blog/sleep-well/"]
+    assert cookie.startswith("ally_session=") and "Secure" in cookie and "HttpOnly" in cookie
+
+
 def test_the_edge_leaves_sessions_with_more_than_a_token_to_flask(app, promo, edge_hits):
     warm(new_client(app), "/blog/sleep-well/")
     shopper = new_client(app)
