@@ -1,16 +1,16 @@
 """Cache hits for anonymous readers, answered before Flask builds a request.
 
-A reader whose only cookie is a session holding nothing but a CSRF token (or who has no
-cookie yet) gets exactly the stored page with their own token filled in. Most of a cached
-page's time went to Flask's request cycle around that (the request, its hooks, the
-session); this WSGI middleware serves such a hit from the same entry with the same
-headers, and reads and writes the session through the app's own session interface.
+A reader whose session holds nothing but a CSRF token (or who has no session yet) gets
+exactly the stored page with their own token filled in. Like ``serve_from_cache``, the edge
+decides on the session alone: other cookies (a consent banner's, analytics) change nothing.
+Most of a cached page's time went to Flask's request cycle around that (the request, its
+hooks, the session); this WSGI middleware serves such a hit from the same entry with the
+same headers, and reads and writes the session through the app's own session interface.
 
-Everything else goes on to Flask untouched: any other cookie or session key (a login, a
-cart, a flashed message; ``serve_from_cache`` then decides), a CORS request (the API adds
-headers per ``Origin``), a view that is not cacheable, a miss, a store that cannot be
-reached. An app that sets ``SERVER_NAME`` or ``TRUSTED_HOSTS`` is always left to Flask,
-whose host checks the edge does not repeat.
+Everything else goes on to Flask untouched: any other session key (a login, a cart, a
+flashed message), a CORS request (the API adds headers per ``Origin``), a view that is not
+cacheable, a miss, a store that cannot be reached. An app that sets ``SERVER_NAME`` or
+``TRUSTED_HOSTS`` is always left to Flask, whose host checks the edge does not repeat.
 """
 
 from collections.abc import Callable
@@ -93,14 +93,10 @@ class CacheEdge:
         return self.app.view_functions.get(endpoint)
 
     def _session(self, environ: dict) -> SessionMixin | None:
-        """The reader's session when the session cookie is their only cookie (or they have
-        none yet); None when they send anything else."""
+        """The reader's session, read as Flask would (empty without a valid cookie)."""
         interface = self.app.session_interface
         cookies = parse_cookie(environ.get("HTTP_COOKIE", ""))
-        name = interface.get_cookie_name(self.app)
-        if set(cookies) - {name}:
-            return None
-        return interface.load(self.app, cookies.get(name))
+        return interface.load(self.app, cookies.get(interface.get_cookie_name(self.app)))
 
     def _response(self, entry: dict, session: SessionMixin, environ: dict):
         app = self.app
