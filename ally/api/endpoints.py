@@ -12,7 +12,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import defer
 from sqlalchemy.orm import selectinload
 
 from ally import images
@@ -23,6 +22,7 @@ from ally.models import Page
 from ally.models import Product
 from ally.models import PromoPage
 from ally.models.base import MAX_ID
+from ally.models.pages import WITHOUT_BODY
 
 from .errors import ApiError
 from .fields import Field
@@ -232,9 +232,6 @@ LOADERS = {
     "feed_image": selectinload(BlogPage.feed_image),
     "product": selectinload(PromoPage.product),
 }
-
-
-WITHOUT_BODY = defer(Page.body_json)
 
 
 def load_options(names: set[str]) -> list:

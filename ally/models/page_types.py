@@ -9,7 +9,6 @@ from typing import ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
-from sqlalchemy.orm import defer
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm import relationship
 from sqlalchemy.orm import selectinload
@@ -21,6 +20,7 @@ from .blog import Category
 from .blog import post_categories
 from .commerce import Product
 from .media import Image
+from .pages import WITHOUT_BODY
 from .pages import Page
 from .pages import Route
 
@@ -40,7 +40,7 @@ def public_posts_query(parent_id: int | None = None) -> sa.Select:
         .options(
             selectinload(BlogPage.categories),
             joinedload(BlogPage.feed_image),
-            defer(BlogPage.body_json),
+            WITHOUT_BODY,
         )
         .order_by(BlogPage.date.desc(), BlogPage.id.desc())
     )

@@ -16,6 +16,7 @@ from typing import ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import defer
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 from werkzeug.exceptions import NotFound
@@ -257,6 +258,11 @@ class Page(TimestampMixin, Base):
             self.set_body(data["body"])
         else:
             self.search_text = self.build_search_text()
+
+
+# For queries listing pages whose bodies they never show (post cards, API fields without
+# ``body``): the StreamField JSON would otherwise be parsed row by row.
+WITHOUT_BODY = defer(Page.body_json)
 
 
 @functools.cache
