@@ -31,6 +31,7 @@ def create_app(config: Mapping | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from ally import cache as page_cache
+    from ally import database
     from ally.extensions import csrf
     from ally.extensions import db
     from ally.extensions import limiter
@@ -41,6 +42,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         sa.event.listen(db.engine, "connect", enable_sqlite_foreign_keys)
+    database.init_app(app, db)
     register_migrations(app)
     csrf.init_app(app)
     # No context processor: it would load the user (and run session protection) for every

@@ -10,9 +10,10 @@ from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
+from ally.database import Session
 from ally.models.base import Base
 
-db = SQLAlchemy(model_class=Base)
+db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
 csrf = CSRFProtect()
 # The page cache's store (see ally.cache); its type comes from ALLY_CACHE_URL.
 cache = Cache()

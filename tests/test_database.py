@@ -1,0 +1,54 @@
+"""Safe public requests read without a transaction; every write keeps one."""
+
+import pytest
+import sqlalchemy as sa
+
+from ally.extensions import db
+from ally.models import Category
+
+from .factories import make_product
+
+
+@pytest.fixture
+def isolation_levels(app):
+    """The isolation level each statement ran with, while the block is open."""
+    seen: list[str | None] = []
+
+    def record(conn, cursor, statement, *args):
+        seen.append(conn.get_execution_options().get("isolation_level"))
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    yield seen
+    sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
+def test_a_page_and_the_api_read_in_autocommit(client, site, db_session, isolation_levels):
+    db_session.commit()  # the test's own session holds no transaction, as a worker's doesn't
+    for url in ("/", "/blog/", "/api/v2/pages/?type=blog.BlogPage", "/healthz"):
+        assert client.get(url).status_code == 200, url
+    assert isolation_levels and set(isolation_levels) == {"AUTOCOMMIT"}
+
+
+def test_a_post_keeps_its_transaction(client, site, db_session, isolation_levels):
+    product = make_product("Melatonin", 2499)
+    db_session.commit()
+    response = client.post("/cart/add.js", json={"id": product.id, "quantity": 1})
+    assert response.status_code == 200
+    assert isolation_levels and "AUTOCOMMIT" not in isolation_levels
+
+
+def test_connections_go_back_to_the_pool_with_transactions(client, site, db_session):
+    """After a read, every pooled connection still rolls a write back."""
+    db_session.commit()
+    assert client.get("/blog/").status_code == 200
+    db_session.close()
+    pool = db.engine.pool
+    connections = [db.engine.connect() for _ in range(max(pool.checkedin(), 1))]
+    try:
+        for number, conn in enumerate(connections):
+            conn.execute(sa.insert(Category).values(name=f"Scratch {number}", slug=f"s-{number}"))
+            conn.rollback()
+    finally:
+        for conn in connections:
+            conn.close()
+    assert db_session.scalar(sa.select(sa.func.count()).where(Category.slug.like("s-%"))) == 0
