@@ -40,17 +40,19 @@ class Session(flask_sqlalchemy.session.Session):
 
 
 def init_app(app: Flask, db) -> None:
-    """Mark safe requests to the public blueprints as reads, and end the read with them.
+    """Mark safe requests to the public blueprints as reads, for the length of the request.
 
     The engine shares the app's pool: SQLAlchemy sets autocommit on a connection when it is
-    checked out for a read and resets it when the connection goes back.
+    checked out for a read and resets it when the connection goes back, which happens when
+    the request's session is removed. A session that outlives the request (a test's, sharing
+    its app context) takes a connection with a transaction for whatever it does next.
     """
     with app.app_context():
         app.extensions[_ENGINE] = db.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @app.before_request
     def read_without_transaction() -> None:
-        # A session already in a transaction (a test's, sharing its app context) keeps it.
+        # A session already in a transaction (a test's) keeps it.
         if (
             request.method in SAFE_METHODS
             and request.blueprint in READ_ONLY_BLUEPRINTS
@@ -60,5 +62,4 @@ def init_app(app: Flask, db) -> None:
 
     @app.teardown_request
     def end_read(exc: BaseException | None = None) -> None:
-        if db.session.info.pop(_READS, False):
-            db.session.rollback()
+        db.session().info.pop(_READS, None)

@@ -23,8 +23,8 @@ def isolation_levels(app):
 
 
 def test_a_page_and_the_api_read_in_autocommit(client, site, db_session, isolation_levels):
-    db_session.commit()  # the test's own session holds no transaction, as a worker's doesn't
     for url in ("/", "/blog/", "/api/v2/pages/?type=blog.BlogPage", "/healthz"):
+        db_session.commit()  # no transaction when a request starts, as in a worker
         assert client.get(url).status_code == 200, url
     assert isolation_levels and set(isolation_levels) == {"AUTOCOMMIT"}
 
