@@ -5,8 +5,8 @@ trips (``BEGIN``, and the ``ROLLBACK`` that returns the connection to the pool).
 psycopg forgets its prepared statements at every ``ROLLBACK``, so the server parsed and
 planned every query of every page again. Reading in autocommit, a worker's connection
 prepares the statements pages repeat (psycopg does so from their fifth run) and keeps them.
-Measured on a cold post page at 100,000 posts: the server's CPU went from 1.0 to 0.4 ms
-per request, the whole request from 4.7 to 3.8 ms.
+Measured on a cold post page at 100,000 posts: the server's CPU went from 0.8 to 0.4 ms
+per request, the whole request from 4.3 to 3.7 ms (``bench/RESULTS.md``).
 
 Everything else (forms, the cart's JSON, the admin, the CLI) keeps its transaction, so a
 unit of work commits whole or not at all.
@@ -62,4 +62,5 @@ def init_app(app: Flask, db) -> None:
 
     @app.teardown_request
     def end_read(exc: BaseException | None = None) -> None:
-        db.session().info.pop(_READS, None)
+        if db.session.registry.has():  # no session made just to be told
+            db.session().info.pop(_READS, None)
