@@ -35,6 +35,9 @@ def add_block(page: Page, name: str) -> None:
     page.locator("#editor .ce-block").last.click()
     page.locator(".ce-toolbar__plus").click()
     page.locator(".ce-popover--opened .ce-popover-item", has_text=re.compile(f"^{name}$")).click()
+    # While the menu is open it takes Enter for itself (to pick an item), so an author's next
+    # Enter would be lost: type only once it has closed.
+    expect(page.locator(".ce-popover--opened")).to_have_count(0)
 
 
 def shift_select(page: Page, arrow: str, count: int) -> None:
@@ -53,6 +56,7 @@ def write_post(page: Page, live_server: str, blog_id: int, title: str) -> None:
     add_block(page, "Heading")
     page.keyboard.type("Why magnesium helps")
     page.keyboard.press("Enter")
+    expect(page.locator("#editor .ce-paragraph:focus")).to_have_count(1)
     page.keyboard.type("Magnesium supports deep sleep and calm.")
     # Select with the keyboard, as an author would; Editor.js then shows its inline toolbar.
     link_tool = page.locator('.ce-inline-toolbar [data-item-name="link"]')
