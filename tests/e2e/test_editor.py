@@ -54,6 +54,8 @@ def write_post(page: Page, live_server: str, blog_id: int, title: str) -> None:
     first = page.locator("#editor .ce-paragraph").first
     first.click()
     add_block(page, "Heading")
+    # Editor.js swaps the paragraph for a heading, then places the caret in it: type after.
+    expect(page.locator("#editor .ce-header:focus")).to_have_count(1)
     page.keyboard.type("Why magnesium helps")
     page.keyboard.press("Enter")
     expect(page.locator("#editor .ce-paragraph:focus")).to_have_count(1)
