@@ -27,6 +27,7 @@ from ally.sessions import sign_csrf
 
 from . import store
 from .responses import hit_response
+from .responses import page_cache_serves
 from .responses import response_key
 from .responses import shareable_session
 
@@ -50,10 +51,8 @@ class CacheEdge:
     def _may_share(self, environ: dict) -> bool:
         config = self.app.config
         return (
-            environ["REQUEST_METHOD"] in ("GET", "HEAD")
+            page_cache_serves(environ["REQUEST_METHOD"], config)
             and not environ.get("HTTP_ORIGIN")
-            and config["ALLY_CACHE_ENABLED"]
-            and config["ALLY_PAGE_CACHE"]
             and not config["SERVER_NAME"]
             and not config["TRUSTED_HOSTS"]
         )

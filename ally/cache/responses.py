@@ -105,12 +105,14 @@ def response_key(environ: dict, query: tuple[str, ...] | None) -> str:
     return store.hashed_key("response", url)
 
 
+def page_cache_serves(method: str, config) -> bool:
+    """Whether a ``method`` request may be answered from the page cache at all."""
+    return method in ("GET", "HEAD") and config["ALLY_CACHE_ENABLED"] and config["ALLY_PAGE_CACHE"]
+
+
 def _shareable_view() -> Callable | None:
     """The request's view when its response may be shared with this reader, else None."""
-    config = current_app.config
-    if request.method not in ("GET", "HEAD"):
-        return None
-    if not (config["ALLY_CACHE_ENABLED"] and config["ALLY_PAGE_CACHE"]):
+    if not page_cache_serves(request.method, current_app.config):
         return None
     view = current_app.view_functions.get(request.endpoint)
     if getattr(view, "ally_cacheable", False) and shareable_session(session):
