@@ -66,3 +66,5 @@ def test_queries_per_page_do_not_grow_with_content(
     large = {url: queries_for(client, count_queries, db_session, url) for url in URLS}
     assert large == small
     assert max(small.values()) <= 4, small
+    # A post's categories come in its own row, and in each row of a listing.
+    assert small["/blog/post-3/"] == 2 and small["/blog/"] == 3, small

@@ -22,6 +22,7 @@ from ally.models import Page
 from ally.models import Product
 from ally.models import PromoPage
 from ally.models.base import MAX_ID
+from ally.models.page_types import WITH_CATEGORIES
 from ally.models.pages import WITHOUT_BODY
 
 from .errors import ApiError
@@ -36,6 +37,8 @@ class Context:
     site_base: str
     rich_text_format: str = "db_html"
     product_urls: dict[int, str] = field(default_factory=dict)
+    # Public parents (None: not public) of pages read with theirs, by page id.
+    parents: dict[int, "Page | None"] = field(default_factory=dict)
     # Prefetched records, held here because the session's identity map only keeps weak
     # references: without this they could be collected before the blocks look them up.
     loaded: list = field(default_factory=list)
@@ -115,13 +118,16 @@ RENDITION_FIELDS = flat("id", "title", "url", "full_url", "width", "height", "al
 
 
 def _page_parent(page: Page, ctx: Context) -> dict | None:
+    """The public parent, as the detail query read it (``ctx.parents``) or read now."""
     if page.parent_id is None:
         return None
     from ally.extensions import db
 
-    parent = db.session.scalar(
-        sa.select(Page).where(Page.id == page.parent_id, Page.public_clause())
-    )
+    if page.id in ctx.parents:
+        parent = ctx.parents[page.id]
+    else:
+        query = sa.select(Page).where(Page.id == page.parent_id, Page.public_clause())
+        parent = db.session.scalar(query)
     if parent is None:
         return None
     return {
@@ -198,7 +204,7 @@ TYPE_FIELDS: dict[str, list[Field]] = {
         INTRO,
         Field(
             "categories",
-            lambda p, c: [{"id": x.id, "name": x.name, "slug": x.slug} for x in p.categories],
+            lambda p, c: [ref._asdict() for ref in p.filed_under],
             coerce=to_int,
             nested=flat("id", "name", "slug"),
             nested_default=("id", "name", "slug"),
@@ -228,7 +234,7 @@ TYPE_FIELDS: dict[str, list[Field]] = {
     ],
 }
 LOADERS = {
-    "categories": selectinload(BlogPage.categories),
+    "categories": WITH_CATEGORIES,
     "feed_image": selectinload(BlogPage.feed_image),
     "product": selectinload(PromoPage.product),
 }

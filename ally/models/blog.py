@@ -1,5 +1,7 @@
 """Blog taxonomy: categories and the post-to-category link."""
 
+from typing import NamedTuple
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
@@ -27,3 +29,11 @@ class Category(TimestampMixin, Base):
 
     def __repr__(self) -> str:
         return f"<Category {self.slug}>"
+
+
+class CategoryRef(NamedTuple):
+    """What a page shows of a category it is filed under: no ORM object to build."""
+
+    id: int
+    name: str
+    slug: str

@@ -9,28 +9,33 @@ from typing import ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import column_property
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm import relationship
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import undefer
+from sqlalchemy.orm import with_polymorphic
 from werkzeug.exceptions import NotFound
 
 from ally.blocks import BodyBlock
 
 from .blog import Category
+from .blog import CategoryRef
 from .blog import post_categories
 from .commerce import Product
 from .media import Image
 from .pages import WITHOUT_BODY
 from .pages import Page
 from .pages import Route
+from .sql import json_array_agg
+from .sql import json_object
 
 BODY = BodyBlock()
 
 
 def public_posts_query(parent_id: int | None = None) -> sa.Select:
     """Public posts, newest first, with what a post card shows: the feed image joined in,
-    the categories in one batch (a joined many-to-many makes SQLite scan the link table),
-    and not the bodies, which cards never show and which would be parsed row by row."""
+    the categories as JSON in each row (see ``BlogPage.filed_under``), and not the bodies,
+    which cards never show and which would be parsed row by row."""
     from ally.cache import depends_on
 
     depends_on("posts" if parent_id is None else f"children:{parent_id}")
@@ -38,7 +43,7 @@ def public_posts_query(parent_id: int | None = None) -> sa.Select:
         sa.select(BlogPage)
         .where(Page.public_clause())
         .options(
-            selectinload(BlogPage.categories),
+            WITH_CATEGORIES,
             joinedload(BlogPage.feed_image),
             WITHOUT_BODY,
         )
@@ -128,7 +133,41 @@ class BlogPage(Page):
     categories: Mapped[list[Category]] = relationship(
         secondary=post_categories, order_by=Category.name
     )
+    # The same categories as JSON objects, computed in SQL; only loaded where a query
+    # undefers it (``WITH_CATEGORIES``), so a page showing them costs no query of its own.
+    categories_json: Mapped[list | None] = column_property(
+        sa.select(
+            json_array_agg(
+                json_object("id", Category.id, "name", Category.name, "slug", Category.slug)
+            )
+        )
+        .select_from(post_categories.join(Category))
+        .where(post_categories.c.page_id == Page.id)
+        .scalar_subquery(),
+        deferred=True,
+    )
     feed_image: Mapped[Image | None] = relationship()
+
+    @property
+    def filed_under(self) -> list[CategoryRef]:
+        """The categories readers see, by name: from ``categories`` when that is loaded
+        (an author's unsaved edit, a preview), else from ``categories_json`` when the
+        query brought it, else loaded now."""
+        from ally.cache import depends_on
+
+        if "categories" in self.__dict__ or "categories_json" not in self.__dict__:
+            return [CategoryRef(c.id, c.name, c.slug) for c in self.categories]
+        source = self.categories_json
+        cached = self.__dict__.get("_filed_under")
+        if cached is None or cached[0] is not source:
+            refs = sorted(
+                (CategoryRef(c["id"], c["name"], c["slug"]) for c in source or []),
+                key=lambda ref: ref.name,
+            )
+            # Not loaded as rows, so not recorded by the cache: a rename must still purge.
+            depends_on(*(f"categories:{ref.id}" for ref in refs))
+            cached = self.__dict__["_filed_under"] = (source, refs)
+        return cached[1]
 
     @property
     def category_ids(self) -> list[int]:
@@ -144,6 +183,17 @@ class BlogPage(Page):
             if wanted
             else []
         )
+
+
+# For queries of posts that show their categories (listings, feeds, the API).
+WITH_CATEGORIES = undefer(BlogPage.categories_json)
+
+
+def select_pages() -> sa.Select:
+    """``select(Page)`` whose posts bring ``categories_json`` along (undeferring a subclass
+    column needs the subclass in the query): for reads of any page that may be a post."""
+    pages = with_polymorphic(Page, [BlogPage])
+    return sa.select(pages).options(undefer(pages.BlogPage.categories_json))
 
 
 class PromoPage(Page):

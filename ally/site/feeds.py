@@ -47,7 +47,7 @@ def rss_response(index: Page, category: Category | None, posts: list[BlogPage]) 
         entry.guid(url, permalink=True)
         entry.description(post.intro or post.search_description or post.title)
         entry.pubDate(_published(post))
-        for cat in post.categories:
+        for cat in post.filed_under:
             entry.category(term=cat.name)
     return Response(feed.rss_str(pretty=True), mimetype="application/rss+xml")
 

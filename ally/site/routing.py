@@ -14,6 +14,7 @@ from ally.extensions import db
 from ally.models import Page
 from ally.models import Redirect
 from ally.models import Route
+from ally.models.page_types import select_pages
 
 MAX_PATH_LENGTH = 1024
 MENU_KEY = "ally.menu"
@@ -78,7 +79,7 @@ def _resolve_statement() -> sa.Select:
     """
     paths = sa.bindparam("paths", expanding=True)
     in_menu = sa.and_(Page.depth == 2, Page.parent_id == _home_id(), Page.show_in_menus)
-    return sa.select(Page).where(sa.or_(Page.url_path.in_(paths), in_menu), Page.public_clause())
+    return select_pages().where(sa.or_(Page.url_path.in_(paths), in_menu), Page.public_clause())
 
 
 @functools.cache
