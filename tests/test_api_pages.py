@@ -10,9 +10,11 @@ from ally import tree
 from ally.models import BlogPage
 from ally.models import Page
 from ally.models import PageRevision
+from ally.models import StandardPage
 from ally.models import utcnow
 from ally.previews import make_token
 
+from .factories import make_page
 from .factories import make_post
 
 SEED_POST = "/blog/sleep-tight-recover-tight-melatonin-addiction-recovery/"
@@ -179,6 +181,16 @@ def test_b15_13_detail_home_has_null_parent_and_drafts_404(api, db_session):
         "message": "No Page matches the given query."
     }
     assert api("/api/v2/pages/99999999999999/").status_code == 404
+
+
+def test_detail_of_a_live_page_under_an_unpublished_one_has_no_parent(api, db_session):
+    home = db_session.scalar(sa.select(Page).where(Page.url_path == "/"))
+    hidden = make_page(home, StandardPage, title="Unlisted section", live=False)
+    child = make_page(hidden, StandardPage, title="Reachable child")
+    db_session.commit()
+    data = api(f"/api/v2/pages/{child.id}/").json
+    assert data["title"] == "Reachable child"
+    assert data["meta"]["parent"] is None
 
 
 @pytest.mark.parametrize(

@@ -63,3 +63,22 @@ def test_api_listing_queries_do_not_grow(app, client, site, db_session, count_qu
     assert large == small
     assert max(small.values()) <= 8, small
     assert small[URLS[1]] <= 4 and small[URLS[3]] <= 4, small
+
+
+def test_a_post_detail_reads_its_parent_and_categories_with_it(
+    app, client, site, db_session, count_queries, monkeypatch
+):
+    monkeypatch.setitem(app.config, "ALLY_CACHE_ENABLED", False)
+    product = make_product("Melatonin", 2499)
+    promo = {"type": "product_promo", "value": {"product": product.id, "headline": "A"}}
+    post = make_post(site.blog, categories=[site.recovery, site.health], body=[promo])
+    db_session.commit()
+    url, blog_id = f"/api/v2/pages/{post.id}/", site.blog.id
+    db_session.expire_all()
+    with count_queries() as counter:
+        data = client.get(url).get_json()
+    assert data["meta"]["parent"]["id"] == blog_id
+    assert [c["slug"] for c in data["categories"]] == ["health-management", "recovery"]
+    assert data["body"][0]["value"]["product"]["price"] == 2499
+    # The post with its parent and categories; the promoted products; their promo pages.
+    assert counter.count == 3, counter.statements

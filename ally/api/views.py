@@ -4,6 +4,7 @@ Only live pages are ever served. Responses carry an ``ETag`` (and ``Last-Modifie
 pages) and answer revalidation with 304; CORS is opened to ``ALLY_CORS_ORIGINS``.
 """
 
+import functools
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,6 +14,7 @@ from flask import current_app
 from flask import jsonify
 from flask import redirect
 from flask import request
+from sqlalchemy.orm import aliased
 from werkzeug.exceptions import NotFound
 
 from ally import previews
@@ -26,6 +28,7 @@ from ally.models import PageRevision
 from ally.models import Product
 from ally.models.base import MAX_ID
 from ally.models.page_types import promo_paths
+from ally.models.page_types import select_pages
 from ally.site.routing import resolve
 from ally.site.routing import split_path
 
@@ -118,15 +121,27 @@ def pages_listing():
     return conditional(envelope(total, [serialize(p, selected, ctx) for p in pages]), pages)
 
 
-def public_page_or_404(pk: int) -> Page:
-    page = (
-        None
-        if pk > MAX_ID
-        else db.session.scalar(sa.select(Page).where(Page.id == pk, Page.public_clause()))
-    )
-    if page is None:
+def public_page_or_404(pk: int, ctx: Context) -> Page:
+    """The public page ``pk``, read with its parent (kept in ``ctx`` for ``meta.parent``)
+    and, for a post, its categories: one query for what a detail shows of the tree."""
+    row = db.session.execute(_detail_statement(), {"pk": pk}).first() if pk <= MAX_ID else None
+    if row is None:
         raise ApiError("No Page matches the given query.", 404)
+    page, parent = row
+    ctx.parents[page.id] = parent if parent is not None and parent.is_public() else None
     return page
+
+
+@functools.cache
+def _detail_statement() -> sa.Select:
+    """Built once; the parent's visibility is checked in Python (``Page.is_public``)."""
+    parent = aliased(Page)
+    return (
+        select_pages()
+        .add_columns(parent)
+        .outerjoin(parent, parent.id == Page.parent_id)
+        .where(Page.id == sa.bindparam("pk"), Page.public_clause())
+    )
 
 
 def page_detail_response(page: Page, ctx: Context):
@@ -139,8 +154,9 @@ def page_detail_response(page: Page, ctx: Context):
 @bp.get("/pages/<int:pk>/")
 @cacheable
 def pages_detail(pk: int):
-    page = public_page_or_404(pk)
-    return conditional(page_detail_response(page, context()), [page])
+    ctx = context()
+    page = public_page_or_404(pk, ctx)
+    return conditional(page_detail_response(page, ctx), [page])
 
 
 @bp.get("/pages/find/")
