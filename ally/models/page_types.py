@@ -5,6 +5,7 @@
 ``app.Model`` name the JSON API reports.
 """
 
+import functools
 from typing import ClassVar
 
 import sqlalchemy as sa
@@ -32,24 +33,41 @@ from .sql import json_object
 BODY = BodyBlock()
 
 
-def public_posts_query(parent_id: int | None = None) -> sa.Select:
-    """Public posts, newest first, with what a post card shows: the feed image joined in,
-    the categories as JSON in each row (see ``BlogPage.filed_under``), and not the bodies,
-    which cards never show and which would be parsed row by row."""
+def public_posts(
+    blog_id: int | None = None, category_id: int | None = None, *, limit: int, offset: int = 0
+) -> list["BlogPage"]:
+    """Public posts newest first, of one blog and one category when given: what post cards
+    show, in one query (see :func:`_posts_statement`)."""
     from ally.cache import depends_on
+    from ally.extensions import db
 
-    depends_on("posts" if parent_id is None else f"children:{parent_id}")
+    depends_on("posts" if blog_id is None else f"children:{blog_id}")
+    params = {"blog_id": blog_id, "category_id": category_id, "limit": limit, "offset": offset}
+    statement = _posts_statement(blog_id is not None, category_id is not None)
+    return db.session.scalars(statement, params).all()
+
+
+@functools.cache
+def _posts_statement(in_blog: bool, in_category: bool) -> sa.Select:
+    """Posts with the feed image joined in, the categories as JSON in each row (see
+    ``BlogPage.filed_under``) and not the bodies, which cards never show.
+
+    Built once per shape with every value a parameter: building and hashing a statement
+    cost a listing more than PostgreSQL takes to run it.
+    """
     query = (
         sa.select(BlogPage)
         .where(Page.public_clause())
-        .options(
-            WITH_CATEGORIES,
-            joinedload(BlogPage.feed_image),
-            WITHOUT_BODY,
-        )
+        .options(WITH_CATEGORIES, joinedload(BlogPage.feed_image), WITHOUT_BODY)
         .order_by(BlogPage.date.desc(), BlogPage.id.desc())
     )
-    return query if parent_id is None else query.where(BlogPage.parent_id == parent_id)
+    if in_blog:
+        query = query.where(BlogPage.parent_id == sa.bindparam("blog_id"))
+    if in_category:
+        query = query.where(BlogPage.categories.any(Category.id == sa.bindparam("category_id")))
+    return query.limit(sa.bindparam("limit", type_=sa.Integer)).offset(
+        sa.bindparam("offset", type_=sa.Integer)
+    )
 
 
 def public_children(page: Page) -> list[Page]:
@@ -72,10 +90,7 @@ class HomePage(Page):
     body_block = BODY
 
     def get_context(self, **kwargs):
-        from ally.extensions import db
-
-        latest = db.session.scalars(public_posts_query().limit(3)).all()
-        return super().get_context(latest_posts=latest, **kwargs)
+        return super().get_context(latest_posts=public_posts(limit=3), **kwargs)
 
 
 class StandardPage(Page):

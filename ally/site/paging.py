@@ -4,6 +4,7 @@ Fetches one row more than a page holds to learn whether a next page exists: a li
 costs the same at 100 posts as at 100,000.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -38,8 +39,16 @@ def page_number_arg(default: int = 1) -> int:
 
 def paginate(query: sa.Select, number: int, per_page: int) -> Paged:
     """One page of ``query``; a page past the end (other than the first) is a 404."""
-    page = query.limit(per_page + 1).offset((number - 1) * per_page)
-    rows = db.session.scalars(page).all()
+    return paged(
+        lambda limit, offset: db.session.scalars(query.limit(limit).offset(offset)).all(),
+        number,
+        per_page,
+    )
+
+
+def paged(fetch: Callable[[int, int], list], number: int, per_page: int) -> Paged:
+    """Page ``number`` of what ``fetch(limit, offset)`` reads; past the end is a 404."""
+    rows = fetch(per_page + 1, (number - 1) * per_page)
     if number > 1 and not rows:
         abort(404)
     return Paged(items=rows[:per_page], number=number, has_next=len(rows) > per_page)

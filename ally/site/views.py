@@ -21,16 +21,16 @@ from ally.cache import cacheable
 from ally.cache import depends_on
 from ally.extensions import db
 from ally.models import BlogIndexPage
-from ally.models import BlogPage
 from ally.models import Category
 from ally.models import Image
 from ally.models import Page
-from ally.models.page_types import public_posts_query
+from ally.models.page_types import public_posts
 from ally.models.pages import category_path
 from ally.models.pages import parent_path
 
 from . import feeds
 from .paging import page_number_arg
+from .paging import paged
 from .paging import paginate
 from .routing import find_redirect
 from .routing import resolve
@@ -88,8 +88,11 @@ def render_listing(index: BlogIndexPage, category_slug: str | None = None, page_
     categories = all_categories()
     category = _category_or_404(category_slug, categories) if category_slug is not None else None
     number = page_number or page_number_arg()
-    posts = paginate(
-        listing_query(index, category), number, current_app.config["ALLY_POSTS_PER_PAGE"]
+    category_id = category.id if category else None
+    posts = paged(
+        lambda limit, offset: public_posts(index.id, category_id, limit=limit, offset=offset),
+        number,
+        current_app.config["ALLY_POSTS_PER_PAGE"],
     )
     canonical = listing_url(index, category, number)
     return render_template(
@@ -102,18 +105,11 @@ def render_listing(index: BlogIndexPage, category_slug: str | None = None, page_
 
 def render_feed(index: BlogIndexPage, category_slug: str | None = None):
     category = _category_or_404(category_slug) if category_slug is not None else None
-    posts = db.session.scalars(listing_query(index, category).limit(feeds.FEED_LENGTH)).all()
+    posts = public_posts(index.id, category.id if category else None, limit=feeds.FEED_LENGTH)
     return feeds.rss_response(index, category, posts)
 
 
 VIEWS = {"page": render_page, "listing": render_listing, "feed": render_feed}
-
-
-def listing_query(index: BlogIndexPage, category: Category | None) -> sa.Select:
-    query = public_posts_query(index.id)
-    if category is not None:
-        query = query.where(BlogPage.categories.any(Category.id == category.id))
-    return query
 
 
 def listing_url(index: Page, category: Category | None = None, number: int = 1) -> str:
@@ -124,7 +120,11 @@ def listing_url(index: Page, category: Category | None = None, number: int = 1) 
 
 def all_categories() -> list[Category]:
     depends_on("categories")
-    return db.session.scalars(sa.select(Category).order_by(Category.name)).all()
+    return db.session.scalars(_ALL_CATEGORIES).all()
+
+
+# Built once: building a statement costs more than running this one.
+_ALL_CATEGORIES = sa.select(Category).order_by(Category.name)
 
 
 def _category_or_404(slug: str, categories: list[Category] | None = None) -> Category:
