@@ -1,5 +1,6 @@
 """Leaf blocks: text, rich text, URLs, choices, and choosers of database records."""
 
+import functools
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -206,7 +207,7 @@ class ChooserBlock(Block):
         found = {pk: row for pk in ids if (row := _loaded(self.model, pk)) is not None}
         missing = ids - set(found)
         if missing:
-            rows = db.session.scalars(sa.select(self.model).where(self.model.id.in_(missing)))
+            rows = db.session.scalars(_by_ids(self.model), {"ids": sorted(missing)})
             found.update({row.id: row for row in rows})
         return [found.get(raw) or (Missing(raw) if raw is not None else None) for raw in raws]
 
@@ -223,6 +224,12 @@ class ChooserBlock(Block):
                 raise BlockValidationError(f"Choose a {self.noun}.")
             return None
         return value
+
+
+@functools.cache
+def _by_ids(model) -> sa.Select:
+    """Records of ``model`` by id, built once: building it cost more than the query."""
+    return sa.select(model).where(model.id.in_(sa.bindparam("ids", expanding=True)))
 
 
 def _loaded(model, pk: int):
