@@ -33,7 +33,8 @@ def from_environ(env: Mapping[str, str], instance_path: str) -> dict:
         "ALLY_ENV": ally_env,
         "SECRET_KEY": env.get("SECRET_KEY") or _instance_secret(instance),
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or f"sqlite:///{instance / 'ally.db'}",
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No pool_pre_ping: ally.database replaces hung-up connections without a round trip.
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         "ALLY_SITE_URL": env.get("ALLY_SITE_URL", "").rstrip("/"),
         "ALLY_SITE_NAME": env.get("ALLY_SITE_NAME", "ALLY Essentials"),
         "ALLY_MEDIA_DIR": env.get("ALLY_MEDIA_DIR") or str(instance / "media"),

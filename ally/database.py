@@ -11,9 +11,15 @@ per request, the whole request from 4.3 to 3.7 ms (``bench/RESULTS.md``).
 
 Everything else (forms, the cart's JSON, the admin, the CLI) keeps its transaction, so a
 unit of work commits whole or not at all.
+
+A connection whose server hung up is replaced when the pool hands it out (see
+:func:`replace_if_hung_up`), which is how ALLY recovers from a database restart by itself.
 """
 
+import select
+
 import flask_sqlalchemy.session
+import sqlalchemy as sa
 from flask import Flask
 from flask import current_app
 from flask import request
@@ -50,6 +56,7 @@ def init_app(app: Flask, db) -> None:
     """
     with app.app_context():
         app.extensions[_ENGINE] = db.engine.execution_options(isolation_level="AUTOCOMMIT")
+        sa.event.listen(db.engine, "checkout", replace_if_hung_up)
 
     @app.before_request
     def read_without_transaction() -> None:
@@ -65,3 +72,28 @@ def init_app(app: Flask, db) -> None:
     def end_read(exc: BaseException | None = None) -> None:
         if db.session.registry.has():  # no session made just to be told
             db.session().info.pop(_READS, None)
+
+
+def replace_if_hung_up(dbapi_connection, connection_record, connection_proxy) -> None:
+    """Pool ``checkout``: a PostgreSQL connection whose server hung up is replaced.
+
+    The server sends an idle connection nothing unasked, so a readable socket means it said
+    goodbye: a restart, ``pg_terminate_backend``, ``idle_session_timeout``. Raising
+    ``InvalidatePoolError`` makes the pool connect afresh and retire every connection older
+    than this one, as a failed ``pool_pre_ping`` does; if the server is still down, the
+    connect error becomes the designed 503. This costs one ``poll`` where the pre-ping cost
+    a round trip on every checkout (4–8% of a cold post page or API listing,
+    ``bench/RESULTS.md``).
+
+    A server lost without closing the socket (a host gone) fails the first query instead;
+    SQLAlchemy then discards the pool's other connections, as it would after a failed ping.
+    """
+    pgconn = getattr(dbapi_connection, "pgconn", None)
+    if pgconn is None:  # SQLite: no server to lose
+        return
+    if dbapi_connection.closed or dbapi_connection.broken:
+        raise sa.exc.InvalidatePoolError("connection closed")
+    poller = select.poll()  # not select.select, which fails for descriptors past 1023
+    poller.register(pgconn.socket, select.POLLIN | select.POLLHUP | select.POLLERR)
+    if poller.poll(0):
+        raise sa.exc.InvalidatePoolError("the server hung up")

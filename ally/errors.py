@@ -36,8 +36,9 @@ def handle_server_error(error: InternalServerError):
 def handle_database_down(error: Exception):
     """The database went away: a designed 503, and the pool reconnects on its own later.
 
-    ``pool_pre_ping`` replaces dead connections on the next checkout, so no restart is
-    needed once the database is back.
+    The pool replaces dead connections on the next checkout
+    (:func:`ally.database.replace_if_hung_up`), so no restart is needed once the database
+    is back.
     """
     with contextlib.suppress(SQLAlchemyError):
         db.session.rollback()

@@ -1,5 +1,7 @@
 """Safe public requests read without a transaction; every write keeps one."""
 
+import time
+
 import pytest
 import sqlalchemy as sa
 
@@ -52,3 +54,38 @@ def test_connections_go_back_to_the_pool_with_transactions(client, site, db_sess
         for conn in connections:
             conn.close()
     assert db_session.scalar(sa.select(sa.func.count()).where(Category.slug.like("s-%"))) == 0
+
+
+def test_a_connection_the_server_dropped_is_replaced_without_an_error(client, site, db_session):
+    """A backend the server terminated (a restart does the same to all) is noticed when the
+    pool hands its connection out: the next request reconnects instead of failing."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no server to hang up")
+    db_session.commit()
+    assert client.get("/blog/").status_code == 200
+    db_session.close()
+    pooled = [record.driver_connection.info.backend_pid for record in db.engine.pool._pool.queue]
+    assert pooled
+    admin = sa.create_engine(db.engine.url, poolclass=sa.pool.NullPool)
+    with admin.connect() as conn:
+        for pid in pooled:
+            conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        for _ in range(100):  # until the terminated backends have exited
+            alive = conn.scalar(
+                sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)"),
+                {"pids": pooled},
+            )
+            if not alive:
+                break
+            time.sleep(0.02)
+    admin.dispose()
+    assert client.get("/blog/category/recovery/").status_code == 200
+    db_session.close()
+    # Every connection the pool hands out now is new: the first hang-up retired the others.
+    connections = [db.engine.connect() for _ in range(db.engine.pool.checkedin())]
+    try:
+        now = {conn.connection.driver_connection.info.backend_pid for conn in connections}
+    finally:
+        for conn in connections:
+            conn.close()
+    assert now and not now & set(pooled)
