@@ -240,6 +240,20 @@ def test_preview_renders_the_public_template_without_saving(client, editor, site
     ).replace("'", "&#39;")
 
 
+def test_preview_shows_the_categories_being_chosen(client, editor, site, db_session):
+    """A preview shows the draft's categories; the live page keeps its own."""
+    create(client, site, action="publish", categories=[str(site.recovery.id)])
+    post = the_post(db_session)
+    url = post.url_path
+    preview = client.post(
+        f"/admin/pages/{post.id}/preview/", data=post_form(categories=[str(site.health.id)])
+    ).get_data(as_text=True)
+    assert "Filed under" in preview and ">Health Management</a>" in preview
+    assert ">Recovery</a>" not in preview
+    live = client.get(url).get_data(as_text=True)
+    assert ">Recovery</a>" in live and ">Health Management</a>" not in live
+
+
 def test_preview_of_xss_is_inert(client, editor, site, db_session):
     body = [
         {"type": "paragraph", "value": '<img src=x onerror="alert(1)"><script>alert(2)</script>Hi'}

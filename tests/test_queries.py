@@ -4,6 +4,11 @@ and at most 4 statements for a page rendered from scratch (page cache off)."""
 from datetime import date
 from datetime import timedelta
 
+import sqlalchemy as sa
+
+from ally.models import Page
+from ally.models.page_types import select_pages
+
 from .factories import make_post
 from .factories import make_product
 
@@ -68,3 +73,19 @@ def test_queries_per_page_do_not_grow_with_content(
     assert max(small.values()) <= 4, small
     # A post's categories come in its own row, and in each row of a listing.
     assert small["/blog/post-3/"] == 2 and small["/blog/"] == 3, small
+
+
+def test_a_posts_categories_come_with_it_and_an_edit_wins(site, db_session, count_queries):
+    """``filed_under`` reads the JSON the routing read brought, sorted by name, without a
+    query; once ``categories`` is loaded (here: changed, not yet saved) it reads that."""
+    post = make_post(site.blog, title="Both", categories=[site.recovery, site.health])
+    db_session.commit()
+    db_session.expire_all()
+    post = db_session.scalar(select_pages().where(Page.id == post.id))
+    with count_queries() as counter:
+        assert [ref.slug for ref in post.filed_under] == ["health-management", "recovery"]
+    assert counter.count == 0
+    post.categories = [site.recovery]
+    assert [ref.slug for ref in post.filed_under] == ["recovery"]
+    db_session.rollback()
+    assert sa.inspect(post).expired_attributes

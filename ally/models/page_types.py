@@ -166,8 +166,8 @@ class BlogPage(Page):
     @property
     def filed_under(self) -> list[CategoryRef]:
         """The categories readers see, by name: from ``categories`` when that is loaded
-        (an author's unsaved edit, a preview), else from ``categories_json`` when the
-        query brought it, else loaded now."""
+        (it may hold an edit not saved yet), else from ``categories_json`` when the query
+        brought it, else loaded now."""
         from ally.cache import depends_on
 
         if "categories" in self.__dict__ or "categories_json" not in self.__dict__:
