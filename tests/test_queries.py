@@ -4,9 +4,11 @@ and at most 4 statements for a page rendered from scratch (page cache off)."""
 from datetime import date
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from ally.models import Page
+from ally.models import Product
 from ally.models.page_types import select_pages
 
 from .factories import make_post
@@ -71,8 +73,9 @@ def test_queries_per_page_do_not_grow_with_content(
     large = {url: queries_for(client, count_queries, db_session, url) for url in URLS}
     assert large == small
     assert max(small.values()) <= 4, small
-    # A post's categories come in its own row, and in each row of a listing.
-    assert small["/blog/post-3/"] == 2 and small["/blog/"] == 3, small
+    # A post's categories and promoted products come in its own row: one query for the
+    # post page; a post's categories come in each row of a listing.
+    assert small["/blog/post-3/"] == 1 and small["/blog/"] == 3, small
 
 
 def test_a_posts_categories_come_with_it_and_an_edit_wins(site, db_session, count_queries):
@@ -88,4 +91,68 @@ def test_a_posts_categories_come_with_it_and_an_edit_wins(site, db_session, coun
     post.categories = [site.recovery]
     assert [ref.slug for ref in post.filed_under] == ["recovery"]
     db_session.rollback()
-    assert sa.inspect(post).expired_attributes
+
+
+def promo(product) -> dict:
+    return {"type": "product_promo", "value": {"product": product.id, "headline": "Try it"}}
+
+
+def columns(product: Product) -> dict:
+    """Each column's value and its type (SQLite's JSON gives 0 for False, which equals it)."""
+    values = {column.key: getattr(product, column.key) for column in Product.__table__.columns}
+    return {key: (type(value), value) for key, value in values.items()}
+
+
+@pytest.mark.parametrize("forget", ["expunge_all", "expire_all"])
+def test_a_pages_promoted_products_come_with_it_as_a_query_loads_them(
+    site, db_session, count_queries, forget
+):
+    """The routing read brings the products the body promotes, and its blocks get them
+    without a query: every column as a query loads it (an inactive one's flag included),
+    into a fresh session or over the expired rows of one that outlived a commit."""
+    on_sale = make_product("Melatonin", 2499)
+    retired = make_product("Probiotic", 2999, active=False)
+    post = make_post(site.blog, body=[promo(on_sale), promo(retired), promo(on_sale)])
+    db_session.commit()
+    expected = {product.id: columns(product) for product in (on_sale, retired)}
+    post_id = post.id
+    getattr(db_session, forget)()
+    post = db_session.scalar(select_pages().where(Page.id == post_id))
+    with count_queries() as counter:
+        products = [child.value["product"] for child in post.body]
+        got = {product.id: columns(product) for product in products}
+    assert counter.count == 0, counter.statements
+    assert [product.id for product in products] == [on_sale.id, retired.id, on_sale.id]
+    assert got == expected
+
+
+def test_promo_blocks_the_sql_cannot_read_are_skipped_not_fatal(
+    app, client, site, db_session, monkeypatch
+):
+    """A stored body is rendered whatever it holds: blocks that name no product id are
+    left out of the row's products (and render no card) instead of failing the query."""
+    monkeypatch.setitem(app.config, "ALLY_CACHE_ENABLED", False)
+    product, other = make_product("Melatonin", 2499), make_product("Probiotic", 2999)
+    post = make_post(site.blog, body=[promo(product)])
+    db_session.commit()
+    junk = [
+        "text",
+        7,
+        {"type": "product_promo", "value": "x"},
+        {"type": "product_promo"},
+        {"type": "product_promo", "value": {"product": str(other.id)}},
+        {"type": "product_promo", "value": {"product": [other.id]}},
+        {"type": "paragraph", "value": {"product": other.id}},
+        {"type": "product_promo", "value": {"product": 1.5}},
+        {"type": "product_promo", "value": {"product": -3}},
+        {"type": "product_promo", "value": {"product": 10**12}},
+        promo(product),
+    ]
+    db_session.execute(sa.update(Page).where(Page.id == post.id).values(body_json=junk))
+    db_session.commit()
+    read = db_session.scalar(select_pages().where(Page.id == post.id))
+    assert [row["id"] for row in read.products_json] == [product.id]
+    response = client.get(post.url_path)
+    assert response.status_code == 200
+    assert response.text.count('class="product-card"') == 1
+    assert client.get(f"/api/v2/pages/{post.id}/").status_code == 200

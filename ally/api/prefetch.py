@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ally.blocks.fields import loaded
 from ally.extensions import db
 from ally.models import Image
 from ally.models import Page
@@ -42,13 +43,18 @@ def prepare_pages(pages: list[Page], selected: list[tuple[Field, Any]], ctx: Con
     products, images = referenced_ids([p.body_json for p in pages] if "body" in names else [])
     products |= {p.product_id for p in pages if "product" in names and p.product_id}
     if products:
-        ctx.loaded += _load(Product, products)
+        # A page read with its products (``Page.products_json``) hands them over with
+        # its body; only the others are queried.
+        ctx.loaded += [p.body for p in pages if "body" in names and "products_json" in p.__dict__]
+        ctx.loaded += _load(Product, {pk for pk in products if loaded(Product, pk) is None})
         ctx.product_urls = promo_paths(sorted(products))
     if images:
         ctx.loaded += _load(Image, images)
 
 
 def _load(model, ids: set[int]) -> list:
+    if not ids:
+        return []
     # populate_existing: rows the session holds expired are refreshed, not left stale.
     query = sa.select(model).where(model.id.in_(ids)).execution_options(populate_existing=True)
     return db.session.scalars(query).all()

@@ -150,6 +150,11 @@ class RichTextBlock(Block):
             raise BlockValidationError(REQUIRED)
         return cleaned
 
+    def render(self, value: Any, context: dict | None = None) -> Markup:
+        # Text is all a stored value can render as; anything else (written around the
+        # editor, which would refuse it) renders nothing rather than failing the page.
+        return super().render(value, context) if isinstance(value, str) else Markup("")
+
     def render_basic(self, value: Any) -> Markup:
         return Markup(value)
 
@@ -204,12 +209,16 @@ class ChooserBlock(Block):
 
         ids = {raw for raw in raws if is_id(raw)}
         # Records the request already loaded (an API listing prefetches them) cost nothing.
-        found = {pk: row for pk in ids if (row := _loaded(self.model, pk)) is not None}
+        found = {pk: row for pk in ids if (row := loaded(self.model, pk)) is not None}
         missing = ids - set(found)
         if missing:
             rows = db.session.scalars(_by_ids(self.model), {"ids": sorted(missing)})
             found.update({row.id: row for row in rows})
-        return [found.get(raw) or (Missing(raw) if raw is not None else None) for raw in raws]
+        # Whatever else a stored body holds there (a string, a list) is missing, not an error.
+        return [
+            (found.get(raw) if is_id(raw) else None) or (Missing(raw) if raw is not None else None)
+            for raw in raws
+        ]
 
     def get_prep_value(self, value: Any) -> Any:
         if value is None:
@@ -232,12 +241,16 @@ def _by_ids(model) -> sa.Select:
     return sa.select(model).where(model.id.in_(sa.bindparam("ids", expanding=True)))
 
 
-def _loaded(model, pk: int):
+def loaded(model, pk: int):
     """The record if this session already holds it, fresh (an expired one would reload alone)."""
     from ally.extensions import db
 
     row = db.session.identity_map.get(db.session.identity_key(model, pk))
-    return row if row is not None and not sa.inspect(row).expired_attributes else None
+    if row is None:
+        return None
+    state = sa.inspect(row)
+    # Its columns, that is: an expired relationship loads when used, as an unloaded one.
+    return row if state.expired_attributes.isdisjoint(state.mapper.column_attrs.keys()) else None
 
 
 class ProductChooserBlock(ChooserBlock):

@@ -206,9 +206,12 @@ WITH_CATEGORIES = undefer(BlogPage.categories_json)
 
 def select_pages() -> sa.Select:
     """``select(Page)`` whose posts bring ``categories_json`` along (undeferring a subclass
-    column needs the subclass in the query): for reads of any page that may be a post."""
+    column needs the subclass in the query) and whose pages bring ``products_json``: for
+    reads of one page to show, which may be a post."""
     pages = with_polymorphic(Page, [BlogPage])
-    return sa.select(pages).options(undefer(pages.BlogPage.categories_json))
+    return sa.select(pages).options(
+        undefer(pages.BlogPage.categories_json), undefer(pages.products_json)
+    )
 
 
 class PromoPage(Page):

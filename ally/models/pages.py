@@ -16,8 +16,10 @@ from typing import ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import column_property
 from sqlalchemy.orm import defer
 from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import object_session
 from sqlalchemy.orm import relationship
 from werkzeug.exceptions import NotFound
 
@@ -25,6 +27,11 @@ from .base import Base
 from .base import TimestampMixin
 from .base import UTCDateTime
 from .base import utcnow
+from .commerce import Product
+from .commerce import adopt_products
+from .sql import body_names
+from .sql import json_array_agg
+from .sql import json_object
 from .users import User
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -128,6 +135,16 @@ class Page(TimestampMixin, Base):
 
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
 
+    # The products the body's promo blocks name, as JSON rows computed in SQL; only loaded
+    # where a query undefers it (``select_pages``), so rendering such a page costs no
+    # products query of its own (see ``body``).
+    products_json: Mapped[list | None] = column_property(
+        sa.select(json_array_agg(json_object(*Product.json_columns())))
+        .where(body_names(body_json, "product_promo", "product", Product.id))
+        .scalar_subquery(),
+        deferred=True,
+    )
+
     __mapper_args__ = {"polymorphic_on": "page_type"}
 
     # -- page-type rules (class attributes; see ally.models.page_types) --
@@ -211,8 +228,13 @@ class Page(TimestampMixin, Base):
         """The body as a StreamValue, built once per loaded ``body_json``."""
         cached = self.__dict__.get("_body_cache")
         if cached is None or cached[0] is not self.body_json:
+            products = []
+            if "products_json" in self.__dict__ and (session := object_session(self)):
+                # The promo blocks find them where they look first: the session, which
+                # holds rows weakly, so the page keeps them (below).
+                products = adopt_products(session, self.products_json or [])
             value = self.body_block.to_python(self.body_json or []) if self.body_block else None
-            cached = (self.body_json, value)
+            cached = (self.body_json, value, products)
             self.__dict__["_body_cache"] = cached
         return cached[1]
 

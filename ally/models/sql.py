@@ -51,3 +51,43 @@ def _array_agg(element, compiler, **kw) -> str:
 @compiles(json_array_agg, "postgresql")
 def _array_agg_postgresql(element, compiler, **kw) -> str:
     return f"json_agg({compiler.process(element.clauses, **kw)})"
+
+
+class body_names(FunctionElement):
+    """True where a StreamField body (a JSON column) holds a block of ``block_type`` whose
+    ``value.<key>`` is the integer ``id``: ``body_names(Page.body_json, "product_promo",
+    "product", Product.id)``. Malformed blocks are skipped, never an error: a page must
+    render whatever its stored body holds."""
+
+    type = sa.Boolean()
+    inherit_cache = True
+
+    def __init__(self, body, block_type: str, key: str, id_column):
+        if not (block_type.isidentifier() and key.isidentifier()):
+            raise ValueError("body_names names are identifiers, written into the SQL")
+        self.block_type, self.key = block_type, key
+        super().__init__(body, id_column)
+
+
+@compiles(body_names)
+def _body_names(element, compiler, **kw) -> str:
+    body, id_column = (compiler.process(clause, **kw) for clause in element.clauses)
+    return (
+        f"{id_column} IN (SELECT json_extract(block.value, '$.value.{element.key}')"
+        f" FROM json_each({body}) AS block WHERE block.type = 'object'"
+        f" AND json_extract(block.value, '$.type') = '{element.block_type}'"
+        f" AND json_type(block.value, '$.value.{element.key}') = 'integer')"
+    )
+
+
+@compiles(body_names, "postgresql")
+def _body_names_postgresql(element, compiler, **kw) -> str:
+    body, id_column = (compiler.process(clause, **kw) for clause in element.clauses)
+    value = f"block -> 'value' -> '{element.key}'"
+    text = f"block -> 'value' ->> '{element.key}'"
+    return (
+        f"{id_column} IN (SELECT CAST({text} AS INTEGER) FROM json_array_elements("
+        f"CASE WHEN json_typeof({body}) = 'array' THEN {body} END) AS block"
+        f" WHERE json_typeof(block) = 'object' AND block ->> 'type' = '{element.block_type}'"
+        f" AND json_typeof({value}) = 'number' AND {text} ~ '^[0-9]{{1,9}}$')"
+    )
