@@ -402,6 +402,22 @@ def test_a_category_rename_purges_posts_and_listings(app, promo, reader, users, 
     assert "In Recovery" in reader.get("/blog/").get_data(as_text=True)
 
 
+def test_a_new_category_joins_every_listings_filter_in_name_order(
+    app, promo, reader, users, db_session
+):
+    """Adding a category purges every listing, and the new one takes its place in the
+    filter by name, not by age."""
+    warm(reader, "/blog/", "/blog/category/recovery/")
+    staff = new_client(app)
+    AdminActions(staff).login("editor@ally.example")
+    staff.post("/admin/categories/add/", data={"name": "Anxiety", "slug": "anxiety"})
+    for url in ("/blog/", "/blog/category/recovery/"):
+        nav = reader.get(url).get_data(as_text=True).split('class="category-filter"')[1]
+        names = re.findall(r'<a href="/blog/[^"]*"[^>]*>([^<]+)</a>', nav.split("</nav>")[0])
+        assert names == ["All posts", "Anxiety", "Health Management", "Recovery"], url
+    assert reader.get("/blog/category/anxiety/").status_code == 200
+
+
 def test_no_entry_outlives_the_next_scheduled_go_live(app, site, reader, db_session):
     make_post(site.blog, title="Soon", go_live_at=utcnow() + timedelta(seconds=90))
     db_session.commit()

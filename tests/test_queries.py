@@ -73,8 +73,9 @@ def test_queries_per_page_do_not_grow_with_content(
     large = {url: queries_for(client, count_queries, db_session, url) for url in URLS}
     assert large == small
     assert max(small.values()) <= 4, small
-    # A post's categories and promoted products come in its own row: one query for the
-    # post page; a post's categories come in each row of a listing.
+    # A post page is one query: its categories and promoted products come in its row. A
+    # listing is three: its page, the categories (the filter), then the posts, each with
+    # its categories.
     assert small["/blog/post-3/"] == 1 and small["/blog/"] == 3, small
 
 

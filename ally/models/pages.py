@@ -28,10 +28,10 @@ from .base import TimestampMixin
 from .base import UTCDateTime
 from .base import utcnow
 from .commerce import Product
-from .commerce import adopt_products
+from .sql import adopt
 from .sql import body_names
 from .sql import json_array_agg
-from .sql import json_object
+from .sql import json_row
 from .users import User
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -139,7 +139,7 @@ class Page(TimestampMixin, Base):
     # where a query undefers it (``select_pages``), so rendering such a page costs no
     # products query of its own (see ``body``).
     products_json: Mapped[list | None] = column_property(
-        sa.select(json_array_agg(json_object(*Product.json_columns())))
+        sa.select(json_array_agg(json_row(Product)))
         .where(body_names(body_json, "product_promo", "product", Product.id))
         .scalar_subquery(),
         deferred=True,
@@ -232,7 +232,7 @@ class Page(TimestampMixin, Base):
             if "products_json" in self.__dict__ and (session := object_session(self)):
                 # The promo blocks find them where they look first: the session, which
                 # holds rows weakly, so the page keeps them (below).
-                products = adopt_products(session, self.products_json or [])
+                products = adopt(session, Product, self.products_json or [])
             value = self.body_block.to_python(self.body_json or []) if self.body_block else None
             cached = (self.body_json, value, products)
             self.__dict__["_body_cache"] = cached

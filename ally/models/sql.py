@@ -1,12 +1,22 @@
-"""JSON built in SQL, spelled once for PostgreSQL and SQLite (SQLAlchemy's ``@compiles``).
+"""JSON built in SQL, spelled once for PostgreSQL and SQLite (SQLAlchemy's ``@compiles``),
+and read back into the session.
 
-A page's small related lists (a post's categories) come back as a JSON column of the row
-that needs them, so reading them costs no round trip of its own.
+A page's small related lists (a post's categories, the products its body promotes) come
+back as a JSON column of the row that needs them, so reading them costs no round trip of
+their own. Whole rows come back as ORM objects through :func:`adopt`.
 """
+
+from datetime import UTC
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.functions import FunctionElement
+
+from .base import UTCDateTime
 
 
 class json_object(FunctionElement):
@@ -91,3 +101,50 @@ def _body_names_postgresql(element, compiler, **kw) -> str:
         f" WHERE json_typeof(block) = 'object' AND block ->> 'type' = '{element.block_type}'"
         f" AND json_typeof({value}) = 'number' AND {text} ~ '^[0-9]{{1,9}}$')"
     )
+
+
+def json_row(model) -> json_object:
+    """Every column of ``model``'s row as one JSON object, for :func:`adopt` to read."""
+    return json_object(*(item for c in model.__table__.columns for item in (c.key, c)))
+
+
+def adopt(session: Session, model, rows: list[dict]) -> list:
+    """Rows of ``model`` read as JSON (:func:`json_row`) join ``session`` as if a query
+    had loaded them: ``session.get``, chooser blocks and relationships find them.
+
+    Every column is set, so nothing loads again, and the page cache records them as it
+    records loaded rows. A row the session holds fresh is left as it is; one it holds
+    expired (a session that outlived a commit) is refreshed from the JSON without
+    marking anything changed. The session holds rows weakly: the caller keeps the
+    returned objects while it needs them.
+    """
+    from ally.cache.tags import record_row
+
+    adopted = []
+    for row in rows:
+        values = {key: _from_json(model, key, value) for key, value in row.items()}
+        obj = session.identity_map.get(session.identity_key(model, row["id"]))
+        if obj is None:
+            obj = model(**values)
+            make_transient_to_detached(obj)
+            session.add(obj)
+        elif expired := sa.inspect(obj).expired_attributes:
+            for key in expired & values.keys():
+                set_committed_value(obj, key, values[key])
+        record_row(obj)
+        adopted.append(obj)
+    return adopted
+
+
+def _from_json(model, key: str, value):
+    """A column's value back from JSON: booleans from SQLite's 0/1, aware UTC datetimes;
+    numbers and text as JSON gives them."""
+    if value is None:
+        return None
+    column_type = model.__table__.columns[key].type
+    if isinstance(column_type, sa.Boolean):
+        return bool(value)
+    if isinstance(column_type, UTCDateTime):
+        parsed = datetime.fromisoformat(value)
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return value
