@@ -57,6 +57,7 @@ def init_app(app: Flask, db) -> None:
     with app.app_context():
         app.extensions[_ENGINE] = db.engine.execution_options(isolation_level="AUTOCOMMIT")
         sa.event.listen(db.engine, "checkout", replace_if_hung_up)
+        sa.event.listen(db.engine, "connect", speak_utc)
 
     @app.before_request
     def read_without_transaction() -> None:
@@ -72,6 +73,17 @@ def init_app(app: Flask, db) -> None:
     def end_read(exc: BaseException | None = None) -> None:
         if db.session.registry.has():  # no session made just to be told
             db.session().info.pop(_READS, None)
+
+
+def speak_utc(dbapi_connection, connection_record) -> None:
+    """Pool ``connect``: a PostgreSQL session in UTC, so timestamps come back as UTC
+    datetimes without converting each one in Python (see ``UTCDateTime``)."""
+    if getattr(dbapi_connection, "pgconn", None) is None:  # SQLite: no time zone
+        return
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True  # a setting, not a transaction left open
+    dbapi_connection.execute("SET TIME ZONE 'UTC'")
+    dbapi_connection.autocommit = autocommit
 
 
 def replace_if_hung_up(dbapi_connection, connection_record, connection_proxy) -> None:

@@ -1,12 +1,15 @@
 """Safe public requests read without a transaction; every write keeps one."""
 
 import time
+from datetime import datetime
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from ally.extensions import db
 from ally.models import Category
+from ally.models import Page
 
 from .factories import make_product
 
@@ -89,3 +92,30 @@ def test_a_connection_the_server_dropped_is_replaced_without_an_error(client, si
         for conn in connections:
             conn.close()
     assert now and not now & set(pooled)
+
+
+def test_timestamps_come_back_in_utc_whatever_the_servers_zone(
+    client, site, db_session, monkeypatch
+):
+    """Rows skip converting timestamps in Python on PostgreSQL, which is right only because
+    every connection sets its session to UTC: here a server zone 13 hours ahead (libpq's
+    ``PGTZ``) must not leak into the values pages and the API read."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite stores no zone")
+    blog_id = site.blog.id
+    published = db_session.scalar(sa.select(Page.first_published_at).where(Page.id == blog_id))
+    db_session.commit()
+    db_session.close()
+    monkeypatch.setenv("PGTZ", "Pacific/Auckland")
+    db.engine.dispose()  # new connections, in that zone
+    try:
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("SHOW TIME ZONE").scalar() == "UTC"
+        page = db_session.get(Page, blog_id)
+        assert page.first_published_at.utcoffset() == timedelta(0)
+        assert page.first_published_at == published
+        meta = client.get(f"/api/v2/pages/{blog_id}/").get_json()["meta"]
+        assert datetime.fromisoformat(meta["first_published_at"]) == published
+    finally:
+        db_session.close()
+        db.engine.dispose()  # later tests connect without PGTZ

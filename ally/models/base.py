@@ -54,6 +54,13 @@ class UTCDateTime(sa.TypeDecorator):
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
+    def result_processor(self, dialect, coltype):
+        # PostgreSQL's timestamptz arrives aware and already in UTC (``ally.database`` sets
+        # every connection's TimeZone), so its rows skip a Python call per value.
+        if dialect.name == "postgresql":
+            return None
+        return super().result_processor(dialect, coltype)
+
 
 class Base(DeclarativeBase):
     # Every ``Mapped[datetime]`` column is a UTCDateTime; constraint names follow the
