@@ -79,11 +79,15 @@ def count(query: sa.Select, key) -> int:
     Counting scans every match, so the count is shared through the page cache's store
     (per endpoint and filter) until the rows it counted change.
     """
-    keys = query.with_only_columns(key).order_by(None).subquery()
     counted = sorted((k, v) for k, v in request.args.items(multi=True) if k not in NOT_COUNTED)
+
+    def count_now() -> int:  # the statement is only built when the store has no count
+        keys = query.with_only_columns(key).order_by(None).subquery()
+        return db.session.scalar(sa.select(sa.func.count()).select_from(keys))
+
     return cached_value(
         f"count {request.endpoint} {request.view_args} {counted}",
-        lambda: db.session.scalar(sa.select(sa.func.count()).select_from(keys)),
+        count_now,
         tags=("pages", "categories", "images", "products"),
     )
 
