@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from ally.models import Page
 from ally.models import Product
 from ally.models.page_types import select_pages
+from ally.models.sql import body_names
 
 from .factories import make_post
 from .factories import make_product
@@ -157,3 +158,20 @@ def test_promo_blocks_the_sql_cannot_read_are_skipped_not_fatal(
     assert response.status_code == 200
     assert response.text.count('class="product-card"') == 1
     assert client.get(f"/api/v2/pages/{post.id}/").status_code == 200
+
+
+def test_body_names_reads_the_block_and_key_it_is_given(site, db_session):
+    """Statements that differ only in the block and key they look for compile apart: the
+    names are written into the SQL, so they are part of the compiled cache's key."""
+    product = make_product("Melatonin", 2499)
+    post = make_post(site.blog, body=[promo(product)])
+    db_session.commit()
+
+    def named(block_type: str, key: str) -> list[int]:
+        promoted = body_names(Page.body_json, block_type, key, Product.id)
+        query = sa.select(Product.id).join_from(Page, Product, promoted)
+        return db_session.scalars(query.where(Page.id == post.id)).all()
+
+    assert named("product_promo", "product") == [product.id]
+    assert named("image", "image") == []
+    assert named("product_promo", "image") == []

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from .base import UTCDateTime
 
@@ -71,6 +72,12 @@ class body_names(FunctionElement):
 
     type = sa.Boolean()
     inherit_cache = True
+    # The names are written into the SQL, so they belong in the compiled cache's key.
+    _traverse_internals = [
+        *FunctionElement._traverse_internals,
+        ("block_type", InternalTraversal.dp_string),
+        ("key", InternalTraversal.dp_string),
+    ]
 
     def __init__(self, body, block_type: str, key: str, id_column):
         if not (block_type.isidentifier() and key.isidentifier()):
