@@ -237,12 +237,18 @@ def promo_paths(product_ids) -> dict[int, str]:
     if not product_ids:
         return {}
     depends_on("promo-pages")
-    rows = db.session.execute(
+    rows = db.session.execute(_promo_paths_statement(), {"ids": list(product_ids)})
+    return dict(rows.all())
+
+
+@functools.cache
+def _promo_paths_statement() -> sa.Select:
+    """Built once: building it and its cache key cost an API detail a fifth of its Python."""
+    return (
         sa.select(Page.product_id, sa.func.min(Page.url_path))
-        .where(Page.product_id.in_(product_ids), Page.public_clause())
+        .where(Page.product_id.in_(sa.bindparam("ids", expanding=True)), Page.public_clause())
         .group_by(Page.product_id)
     )
-    return dict(rows.all())
 
 
 def _page_number(raw: str) -> int:
