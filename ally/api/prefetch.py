@@ -7,13 +7,12 @@ those products are read in one more query. The cost is the same for 5 posts or 2
 
 from typing import Any
 
-import sqlalchemy as sa
-
 from ally.blocks.fields import loaded
 from ally.extensions import db
 from ally.models import Image
 from ally.models import Page
 from ally.models import Product
+from ally.models.base import by_ids
 from ally.models.base import is_id
 from ally.models.page_types import promo_paths
 
@@ -56,5 +55,5 @@ def _load(model, ids: set[int]) -> list:
     if not ids:
         return []
     # populate_existing: rows the session holds expired are refreshed, not left stale.
-    query = sa.select(model).where(model.id.in_(ids)).execution_options(populate_existing=True)
-    return db.session.scalars(query).all()
+    refreshing = by_ids(model).execution_options(populate_existing=True)
+    return db.session.scalars(refreshing, {"ids": sorted(ids)}).all()

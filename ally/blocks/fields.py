@@ -1,6 +1,5 @@
 """Leaf blocks: text, rich text, URLs, choices, and choosers of database records."""
 
-import functools
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -205,6 +204,7 @@ class ChooserBlock(Block):
         """Load every referenced record in one query (no N+1 however many blocks)."""
         # Imported here: the models import the blocks when they load.
         from ally.extensions import db
+        from ally.models.base import by_ids
         from ally.models.base import is_id
 
         ids = {raw for raw in raws if is_id(raw)}
@@ -212,7 +212,7 @@ class ChooserBlock(Block):
         found = {pk: row for pk in ids if (row := loaded(self.model, pk)) is not None}
         missing = ids - set(found)
         if missing:
-            rows = db.session.scalars(_by_ids(self.model), {"ids": sorted(missing)})
+            rows = db.session.scalars(by_ids(self.model), {"ids": sorted(missing)})
             found.update({row.id: row for row in rows})
         # Whatever else a stored body holds there (a string, a list) is missing, not an error.
         return [
@@ -233,12 +233,6 @@ class ChooserBlock(Block):
                 raise BlockValidationError(f"Choose a {self.noun}.")
             return None
         return value
-
-
-@functools.cache
-def _by_ids(model) -> sa.Select:
-    """Records of ``model`` by id, built once: building it cost more than the query."""
-    return sa.select(model).where(model.id.in_(sa.bindparam("ids", expanding=True)))
 
 
 def loaded(model, pk: int):

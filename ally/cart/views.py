@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-import sqlalchemy as sa
 from flask import Blueprint
 from flask import current_app
 from flask import flash
@@ -23,6 +22,7 @@ from flask import url_for
 
 from ally.extensions import db
 from ally.models import Product
+from ally.models.base import by_ids
 from ally.models.page_types import promo_paths
 from ally.safe_redirect import same_site_path
 
@@ -57,7 +57,7 @@ def load_catalog(ids) -> dict[int, CatalogItem]:
     """The products in ``ids`` with their promo page URLs: two queries, however many lines."""
     if not ids:
         return {}
-    products = db.session.scalars(sa.select(Product).where(Product.id.in_(ids))).all()
+    products = db.session.scalars(by_ids(Product), {"ids": list(ids)}).all()
     urls = promo_paths(ids)
     return {
         p.id: CatalogItem(p.id, p.name, p.slug, p.price_cents, urls.get(p.id), None, p.active)

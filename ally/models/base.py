@@ -1,5 +1,6 @@
 """Declarative base, naming convention and UTC timestamps shared by every model."""
 
+import functools
 from datetime import UTC
 from datetime import datetime
 
@@ -24,6 +25,13 @@ MAX_ID = 2**31 - 1
 def is_id(value) -> bool:
     """A plausible primary key: an int (never a bool) that fits the database's integer."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
+@functools.cache
+def by_ids(model) -> sa.Select:
+    """``select(model)`` of the rows whose id is in the ``ids`` parameter, built once per
+    model: building a statement and its cache key costs more than running this one."""
+    return sa.select(model).where(model.id.in_(sa.bindparam("ids", expanding=True)))
 
 
 def utcnow() -> datetime:

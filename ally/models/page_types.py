@@ -75,8 +75,17 @@ def public_children(page: Page) -> list[Page]:
     from ally.extensions import db
 
     depends_on(f"children:{page.id}")
-    query = sa.select(Page).where(Page.parent_id == page.id, Page.public_clause())
-    return db.session.scalars(query.order_by(Page.position)).all()
+    return db.session.scalars(_children_statement(), {"parent_id": page.id}).all()
+
+
+@functools.cache
+def _children_statement() -> sa.Select:
+    """A page's public children in tree order; built once, the parent a parameter."""
+    return (
+        sa.select(Page)
+        .where(Page.parent_id == sa.bindparam("parent_id"), Page.public_clause())
+        .order_by(Page.position)
+    )
 
 
 class HomePage(Page):
