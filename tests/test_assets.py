@@ -2,6 +2,8 @@
 
 import re
 
+from flask import url_for
+
 from ally import assets
 
 
@@ -30,3 +32,17 @@ def test_a_changed_file_gets_a_new_version(tmp_path):
     after = assets.version_of(str(tmp_path), "a.css")
     assert before and after and before != after
     assert assets.version_of(str(tmp_path), "missing.css") is None
+
+
+def test_reader_pages_link_the_urls_url_for_builds_under_any_prefix(
+    app, client, demo_site, monkeypatch
+):
+    """``static_url`` builds each asset's URL once, per script root: a site mounted under
+    a prefix links its assets under it."""
+    monkeypatch.setitem(app.config, "ALLY_CACHE_ENABLED", False)
+    with app.test_request_context("/"):
+        expected = url_for("static", filename="css/site.css")
+    for _ in range(2):  # built, then reused
+        assert f'href="{expected}"' in client.get("/").get_data(as_text=True)
+    mounted = client.get("/", environ_overrides={"SCRIPT_NAME": "/shop"}).get_data(as_text=True)
+    assert f'href="/shop{expected}"' in mounted
