@@ -7,13 +7,13 @@ those products are read in one more query. The cost is the same for 5 posts or 2
 
 from typing import Any
 
-from ally.blocks.fields import loaded
 from ally.extensions import db
 from ally.models import Image
 from ally.models import Page
 from ally.models import Product
 from ally.models.base import by_ids
 from ally.models.base import is_id
+from ally.models.base import loaded
 from ally.models.page_types import promo_paths
 
 from .endpoints import Context

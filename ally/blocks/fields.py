@@ -4,7 +4,6 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from markupsafe import Markup
 
 from ally import sanitize
@@ -206,6 +205,7 @@ class ChooserBlock(Block):
         from ally.extensions import db
         from ally.models.base import by_ids
         from ally.models.base import is_id
+        from ally.models.base import loaded
 
         ids = {raw for raw in raws if is_id(raw)}
         # Records the request already loaded (an API listing prefetches them) cost nothing.
@@ -233,18 +233,6 @@ class ChooserBlock(Block):
                 raise BlockValidationError(f"Choose a {self.noun}.")
             return None
         return value
-
-
-def loaded(model, pk: int):
-    """The record if this session already holds it, fresh (an expired one would reload alone)."""
-    from ally.extensions import db
-
-    row = db.session.identity_map.get(db.session.identity_key(model, pk))
-    if row is None:
-        return None
-    state = sa.inspect(row)
-    # Its columns, that is: an expired relationship loads when used, as an unloaded one.
-    return row if state.expired_attributes.isdisjoint(state.mapper.column_attrs.keys()) else None
 
 
 class ProductChooserBlock(ChooserBlock):

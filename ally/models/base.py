@@ -34,6 +34,19 @@ def by_ids(model) -> sa.Select:
     return sa.select(model).where(model.id.in_(sa.bindparam("ids", expanding=True)))
 
 
+def loaded(model, pk: int):
+    """The row if the request's session already holds it fresh, else None (an expired one
+    would reload alone): what :func:`by_ids` need not read again."""
+    from ally.extensions import db
+
+    row = db.session.identity_map.get(db.session.identity_key(model, pk))
+    if row is None:
+        return None
+    state = sa.inspect(row)
+    # Its columns, that is: an expired relationship loads when used, as an unloaded one.
+    return row if state.expired_attributes.isdisjoint(state.mapper.column_attrs.keys()) else None
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

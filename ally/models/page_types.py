@@ -252,7 +252,7 @@ def promo_paths(product_ids) -> dict[int, str]:
 
 @functools.cache
 def _promo_paths_statement() -> sa.Select:
-    """Built once: building it and its cache key cost an API detail a fifth of its Python."""
+    """Built once: building it and its cache key cost an API detail an eighth of its Python."""
     return (
         sa.select(Page.product_id, sa.func.min(Page.url_path))
         .where(Page.product_id.in_(sa.bindparam("ids", expanding=True)), Page.public_clause())
