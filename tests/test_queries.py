@@ -196,7 +196,7 @@ def test_a_listings_window_is_written_into_its_sql(
     with count_queries() as counter:
         response = client.get(url)
     assert response.status_code == 200
-    windowed = [s for s in counter.statements if "LIMIT" in s]
-    assert len(windowed) == 1 and " ".join(windowed[0].split()).endswith(window), windowed
+    windowed = [s for s in counter.statements if " ".join(s.split()).endswith(window)]
+    assert len(windowed) == 1, counter.statements
     if url.startswith("/blog/?page=2"):
         assert response.text.count('<article class="post-card">') == 5

@@ -15,6 +15,7 @@ from ally.models import Page
 from ally.models import Subscriber
 from ally.models import utcnow
 
+from .factories import make_page
 from .factories import make_post
 
 SEED_POST = "/blog/sleep-tight-recover-tight-melatonin-addiction-recovery/"
@@ -224,6 +225,34 @@ def test_hidden_parent_hides_listing_route(client, site, db_session):
     db_session.commit()
     assert client.get("/blog/").status_code == 404
     assert client.get("/blog/category/recovery/").status_code == 404
+
+
+def main_menu(response) -> list[tuple[str, str, bool]]:
+    """The header menu's links: (path, title, marked current)."""
+    nav = re.search(r'<nav class="main-nav".*?</nav>', response.get_data(as_text=True), re.S)
+    links = re.findall(r'<a href="([^"]+)"( aria-current="page")?>([^<]+)</a>', nav.group(0))
+    return [(path, title, bool(current)) for path, current, title in links]
+
+
+def test_the_menu_shows_the_home_pages_public_menu_pages_in_tree_order(
+    app, client, site, db_session, monkeypatch
+):
+    monkeypatch.setitem(app.config, "ALLY_CACHE_ENABLED", False)
+    about = make_page(site.home, title="About us", slug="about", show_in_menus=True)
+    make_page(site.home, title="Draft page", slug="draft", show_in_menus=True, live=False)
+    make_page(site.home, title="Not in menus", slug="quiet")
+    make_page(about, title="Team", slug="team", show_in_menus=True)  # not the home's child
+    about.position, site.blog.position = site.blog.position - 1, site.blog.position
+    make_post(site.blog, title="A post")
+    db_session.commit()
+
+    about_first = [("/about/", "About us", False), ("/blog/", "Blog", False)]
+    assert main_menu(client.get("/")) == about_first
+    assert main_menu(client.get("/blog/a-post/")) == [about_first[0], ("/blog/", "Blog", True)]
+    assert main_menu(client.get("/blog/category/recovery/"))[1] == ("/blog/", "Blog", True)
+    assert main_menu(client.get("/search/")) == about_first
+    missing = client.get("/no-such-page/")
+    assert missing.status_code == 404 and main_menu(missing) == about_first
 
 
 # -- search, feeds, sitemap, robots --------------------------------------------------------

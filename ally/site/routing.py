@@ -2,6 +2,8 @@
 
 import functools
 import re
+from operator import itemgetter
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import has_request_context
@@ -15,10 +17,19 @@ from ally.models import Page
 from ally.models import Redirect
 from ally.models import Route
 from ally.models.page_types import select_pages
+from ally.models.sql import json_array_agg
+from ally.models.sql import json_object
 
 MAX_PATH_LENGTH = 1024
 MENU_KEY = "ally.menu"
 _COMPONENT_RE = re.compile(r"^[A-Za-z0-9._-]{1,255}$")
+
+
+class MenuItem(NamedTuple):
+    """A header and footer menu link."""
+
+    title: str
+    url_path: str
 
 
 def split_path(path: str) -> list[str]:
@@ -46,19 +57,18 @@ def prefixes(components: list[str]) -> list[str]:
 def resolve(components: list[str]) -> Route:
     """The deepest public page on the path, asked to route what is left below it.
 
-    The same read brings the header menu (the home page's children shown in menus), kept
-    for :func:`menu` so that a page costs one query for both.
+    The same read brings the header menu as JSON in the page's row, kept for :func:`menu`,
+    so that a page costs one query and one ORM object for both.
     """
-    paths = prefixes(components)
-    rows = db.session.scalars(_resolve_statement(), {"paths": paths}).all()
-    depends_on("menu")
-    request.environ[MENU_KEY] = sorted(
-        (row for row in rows if row.depth == 2 and row.show_in_menus), key=lambda p: p.position
-    )
-    on_path = [row for row in rows if row.url_path in paths]
-    if not on_path:
+    row = db.session.execute(_resolve_statement(), {"paths": prefixes(components)}).first()
+    if row is None:
         raise NotFound()
-    page = max(on_path, key=lambda p: p.depth)
+    page, menu_json = row
+    depends_on("menu")
+    request.environ[MENU_KEY] = [
+        MenuItem(item["title"], item["url_path"])
+        for item in sorted(menu_json or (), key=itemgetter("position"))
+    ]
     return page.route(components[page.depth - 1 :])
 
 
@@ -73,21 +83,36 @@ def menu() -> list:
 
 @functools.cache
 def _resolve_statement() -> sa.Select:
-    """Pages on the path, and the menu (the home page's children, depth 2, in menus).
+    """The deepest public page on the path, and the menu as JSON (see :func:`_menu_json`).
 
     Built once: the statement never changes (the paths and ``now`` bind when it runs).
     """
     paths = sa.bindparam("paths", expanding=True)
-    in_menu = sa.and_(Page.depth == 2, Page.parent_id == _home_id(), Page.show_in_menus)
-    return select_pages().where(sa.or_(Page.url_path.in_(paths), in_menu), Page.public_clause())
+    return (
+        select_pages()
+        .add_columns(_menu_json())
+        .where(Page.url_path.in_(paths), Page.public_clause())
+        .order_by(Page.depth.desc())
+        .limit(1)
+    )
+
+
+def _menu_json() -> sa.ScalarSelect:
+    """The menu's items as a JSON array of objects, unordered (SQLite can't order inside
+    an aggregate): each carries its ``position``."""
+    items = _menu_statement().subquery()
+    item = json_object(
+        "title", items.c.title, "url_path", items.c.url_path, "position", items.c.position
+    )
+    return sa.select(json_array_agg(item)).scalar_subquery()
 
 
 @functools.cache
 def _menu_statement() -> sa.Select:
-    """Only the two columns the menu shows; by parent_id (indexed: a filter on depth alone
+    """The menu's columns, in tree order; by parent_id (indexed: a filter on depth alone
     would scan every page)."""
     return (
-        sa.select(Page.title, Page.url_path)
+        sa.select(Page.title, Page.url_path, Page.position)
         .where(Page.parent_id == _home_id(), Page.show_in_menus)
         .where(Page.public_clause())
         .order_by(Page.position)
