@@ -448,6 +448,8 @@ def test_preview_token_serves_the_draft(api, db_session, app, monkeypatch):
     response = api("/api/v2/page_preview/", content_type="blog.blogpage", token=token)
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     assert response.json["title"] == "Draft title" and response.json["id"] == post.id
+    # A preview reads its parent on its own (no detail query brought it).
+    assert response.json["meta"]["parent"]["meta"]["html_url"].endswith("/blog/")
     assert api(f"/api/v2/pages/{post.id}/").json["title"].startswith("Sleep Tight")
     assert api("/api/v2/page_preview/", token=token + "x").json == {
         "message": "invalid preview token"

@@ -23,6 +23,7 @@ from ally.models import Product
 from ally.models import PromoPage
 from ally.models.base import MAX_ID
 from ally.models.page_types import WITH_CATEGORIES
+from ally.models.page_types import public_page_by_id
 from ally.models.pages import WITHOUT_BODY
 
 from .errors import ApiError
@@ -121,13 +122,8 @@ def _page_parent(page: Page, ctx: Context) -> dict | None:
     """The public parent, as the detail query read it (``ctx.parents``) or read now."""
     if page.parent_id is None:
         return None
-    from ally.extensions import db
-
-    if page.id in ctx.parents:
-        parent = ctx.parents[page.id]
-    else:
-        query = sa.select(Page).where(Page.id == page.parent_id, Page.public_clause())
-        parent = db.session.scalar(query)
+    parents = ctx.parents
+    parent = parents[page.id] if page.id in parents else public_page_by_id(page.parent_id)
     if parent is None:
         return None
     return {

@@ -12,6 +12,7 @@ from ally.models import BlogPage
 from ally.models import Category
 from ally.models import Page
 from ally.models.base import MAX_ID
+from ally.models.page_types import public_page_by_id
 from ally.site.routing import prefixes
 
 from .endpoints import to_date
@@ -107,11 +108,7 @@ def public_page(raw: str, name: str, missing: str, allow_root: bool = True) -> P
         if not raw.isdigit():
             raise ApiError(f"{name} must be a positive integer")
         number = int(raw)
-        page = (
-            None
-            if number > MAX_ID
-            else db.session.scalar(sa.select(Page).where(Page.id == number, Page.public_clause()))
-        )
+        page = None if number > MAX_ID else public_page_by_id(number)
     if page is None:
         raise ApiError(missing)
     return page

@@ -42,9 +42,9 @@ def prepare_pages(pages: list[Page], selected: list[tuple[Field, Any]], ctx: Con
     products, images = referenced_ids([p.body_json for p in pages] if "body" in names else [])
     products |= {p.product_id for p in pages if "product" in names and p.product_id}
     if products:
-        # A page read with its products (``Page.products_json``) hands them over with
-        # its body; only the others are queried.
-        ctx.loaded += [p.body for p in pages if "body" in names and "products_json" in p.__dict__]
+        # A page read with its products hands them over; only the others are queried.
+        if "body" in names:
+            ctx.loaded += [product for p in pages for product in p.promoted_products]
         ctx.loaded += _load(Product, {pk for pk in products if loaded(Product, pk) is None})
         ctx.product_urls = promo_paths(sorted(products))
     if images:

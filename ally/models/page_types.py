@@ -78,6 +78,18 @@ def public_children(page: Page) -> list[Page]:
     return db.session.scalars(_children_statement(), {"parent_id": page.id}).all()
 
 
+def public_page_by_id(pk: int) -> Page | None:
+    """The page ``pk`` if a reader may see it now; None for a hidden or missing page."""
+    from ally.extensions import db
+
+    return db.session.scalar(_public_by_id_statement(), {"pk": pk})
+
+
+@functools.cache
+def _public_by_id_statement() -> sa.Select:
+    return sa.select(Page).where(Page.id == sa.bindparam("pk"), Page.public_clause())
+
+
 @functools.cache
 def _children_statement() -> sa.Select:
     """A page's public children in tree order; built once, the parent a parameter."""

@@ -226,17 +226,29 @@ class Page(TimestampMixin, Base):
     @property
     def body(self):
         """The body as a StreamValue, built once per loaded ``body_json``."""
+        return self._converted_body()[1]
+
+    @property
+    def promoted_products(self) -> list:
+        """The products the body's promo blocks name, as the page's read brought them
+        (``products_json``, see ``select_pages``); empty when it did not.
+
+        They are put in the page's session, where the promo blocks (and the API, through
+        ``loaded``) look before querying, and kept by the page, since the session holds
+        rows weakly.
+        """
+        return self._converted_body()[2]
+
+    def _converted_body(self) -> tuple:
         cached = self.__dict__.get("_body_cache")
         if cached is None or cached[0] is not self.body_json:
             products = []
             if "products_json" in self.__dict__ and (session := object_session(self)):
-                # The promo blocks find them where they look first: the session, which
-                # holds rows weakly, so the page keeps them (below).
                 products = adopt(session, Product, self.products_json or [])
             value = self.body_block.to_python(self.body_json or []) if self.body_block else None
             cached = (self.body_json, value, products)
             self.__dict__["_body_cache"] = cached
-        return cached[1]
+        return cached
 
     def set_body(self, value) -> None:
         """Store a StreamValue (or raw stream JSON) and refresh the search text."""
