@@ -32,8 +32,10 @@ class Category(TimestampMixin, Base):
 
 
 class CategoryRef(NamedTuple):
-    """What a page shows of a category it is filed under: no ORM object to build."""
+    """What reader pages show of a category (a post's, a listing's): no ORM object to
+    build. Posts read theirs without the description, which only listings show."""
 
     id: int
     name: str
     slug: str
+    description: str | None = None

@@ -8,23 +8,23 @@ from flask import Response
 from flask import current_app
 
 from ally.models import BlogPage
-from ally.models import Category
 from ally.models import Page
+from ally.models.blog import CategoryRef
 from ally.models.pages import category_path
 from ally.templating import absolute_url
 
 FEED_LENGTH = 20
 
 
-def feed_path(index: Page, category: Category | None = None) -> str:
+def feed_path(index: Page, category: CategoryRef | None = None) -> str:
     return f"{listing_path(index, category)}feed.xml"
 
 
-def listing_path(index: Page, category: Category | None) -> str:
+def listing_path(index: Page, category: CategoryRef | None) -> str:
     return category_path(index.url_path, category.slug) if category else index.url_path
 
 
-def rss_response(index: Page, category: Category | None, posts: list[BlogPage]) -> Response:
+def rss_response(index: Page, category: CategoryRef | None, posts: list[BlogPage]) -> Response:
     # Imported here: feedgen brings lxml, megabytes a worker needs only once feeds are read.
     from feedgen.feed import FeedGenerator
 

@@ -24,6 +24,7 @@ from ally.models import BlogIndexPage
 from ally.models import Category
 from ally.models import Image
 from ally.models import Page
+from ally.models.blog import CategoryRef
 from ally.models.page_types import public_posts
 from ally.models.pages import category_path
 from ally.models.pages import parent_path
@@ -114,22 +115,26 @@ def render_feed(index: BlogIndexPage, category_slug: str | None = None):
 VIEWS = {"page": render_page, "listing": render_listing, "feed": render_feed}
 
 
-def listing_url(index: Page, category: Category | None = None, number: int = 1) -> str:
+def listing_url(index: Page, category: CategoryRef | None = None, number: int = 1) -> str:
     """The canonical URL of a listing page: the clean category route, ``?page=N`` after 1."""
     path = category_path(index.url_path, category.slug) if category else index.url_path
     return path if number == 1 else f"{path}?page={number}"
 
 
-def all_categories() -> list[Category]:
+def all_categories() -> list[CategoryRef]:
+    """Every category by name, as listings and feeds show them: not as ORM objects, which
+    would cost more to build than the query takes."""
     depends_on("categories")
-    return db.session.scalars(_ALL_CATEGORIES).all()
+    return [CategoryRef(*row) for row in db.session.execute(_ALL_CATEGORIES)]
 
 
 # Built once: building a statement costs more than running this one.
-_ALL_CATEGORIES = sa.select(Category).order_by(Category.name)
+_ALL_CATEGORIES = sa.select(
+    Category.id, Category.name, Category.slug, Category.description
+).order_by(Category.name)
 
 
-def _category_or_404(slug: str, categories: list[Category]) -> Category:
+def _category_or_404(slug: str, categories: list[CategoryRef]) -> CategoryRef:
     """The category ``slug`` names, of ``categories`` (all of them, as listings read them)."""
     category = next((c for c in categories if c.slug == slug), None)
     if category is None:
@@ -157,7 +162,7 @@ def search():
 
 
 @bp.app_template_global()
-def category_url(category: Category, post: Page) -> str:
+def category_url(category: CategoryRef, post: Page) -> str:
     """A category's listing URL beside ``post``: under the blog index the post lives in.
 
     Derived from the post's own path, so a listing of posts costs no extra query.
