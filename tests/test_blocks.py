@@ -291,3 +291,58 @@ def test_choosers_load_in_one_query(db_session, count_queries):
         value = BODY.to_python(raw)
     assert counter.count == 1
     assert [child.value["product"].price_cents for child in value] == [100, 101, 102, 103, 104]
+
+
+# -- rendering ---------------------------------------------------------------------------------
+
+EVERY_SIMPLE_BLOCK = [
+    {"type": "heading", "value": {"text": "Sleep & <rest>", "level": 3}, "id": "abcdef12-0"},
+    {"type": "heading", "value": {"text": "Bad level", "level": 9}, "id": "00000000-1"},
+    {"type": "paragraph", "value": "One <b>bold</b> line", "id": "p1"},
+    {"type": "paragraph", "value": "<p>Own</p><p>paragraphs</p>", "id": "p2"},
+    {"type": "bulleted_list", "value": ["a <i>b</i>", "c"], "id": "l1"},
+    {"type": "numbered_list", "value": ["first"], "id": "l2"},
+    {"type": "quote", "value": {"text": "Be <kind>", "attribution": "Ann & co"}, "id": "q1"},
+    {"type": "quote", "value": {"text": "Unsigned"}, "id": "q2"},
+    {"type": "call_to_action", "value": {"text": "Shop", "url": '/shop/?a=1&b="2"'}, "id": "c"},
+]
+
+
+def test_simple_blocks_render_their_markup_with_text_escaped_and_rich_text_kept(app):
+    with app.test_request_context():
+        html = str(BODY.to_python(EVERY_SIMPLE_BLOCK).render())
+    assert html.split("\n") == [
+        '<h3 class="block-heading" id="h-abcdef12">Sleep &amp; &lt;rest&gt;</h3>',
+        '<h2 class="block-heading" id="h-00000000">Bad level</h2>',
+        '<p class="block-paragraph">One <b>bold</b> line</p>',
+        '<div class="block-paragraph"><p>Own</p><p>paragraphs</p></div>',
+        '<ul class="block-list">',
+        "  <li>a <i>b</i></li>",
+        "  <li>c</li>",
+        "</ul>",
+        '<ol class="block-list">',
+        "  <li>first</li>",
+        "</ol>",
+        '<figure class="block-quote">',
+        "  <blockquote><p>Be &lt;kind&gt;</p></blockquote>",
+        "  <figcaption>— Ann &amp; co</figcaption>",
+        "</figure>",
+        '<figure class="block-quote">',
+        "  <blockquote><p>Unsigned</p></blockquote>",
+        "</figure>",
+        '<p class="block-cta"><a class="button" href="/shop/?a=1&amp;b=&#34;2&#34;">Shop</a></p>',
+    ]
+
+
+def test_a_template_of_the_blocks_name_takes_over_its_markup(app, monkeypatch):
+    from jinja2 import ChoiceLoader
+    from jinja2 import DictLoader
+
+    override = {"blocks/quote.html": '<q data-id="{{ block_id }}">{{ value.text }}</q>'}
+    loader = ChoiceLoader([DictLoader(override), app.jinja_env.loader])
+    monkeypatch.setattr(app.jinja_env, "loader", loader)
+    # Templates are looked up once per process, unless they reload (development).
+    monkeypatch.setattr(app.jinja_env, "auto_reload", True)
+    with app.test_request_context():
+        html = str(BODY.to_python(EVERY_SIMPLE_BLOCK[6:8]).render())
+    assert html == '<q data-id="q1">Be &lt;kind&gt;</q>\n<q data-id="q2">Unsigned</q>'

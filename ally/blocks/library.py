@@ -2,11 +2,15 @@
 
 The names here are the stored ``type`` values, the template names (``blocks/<name>.html``)
 and the API's block types; renaming one needs a data migration over ``pages.body_json``.
+Blocks of a line or two of markup write it in ``render_html``; a template of the block's
+name, added to ``templates/blocks/``, takes over from it.
 """
 
 from typing import Any
 
 from flask import current_app
+from markupsafe import Markup
+from markupsafe import escape
 
 from .fields import CharBlock
 from .fields import ChoiceBlock
@@ -28,12 +32,33 @@ class HeadingBlock(StructBlock):
         choices=[(2, "Heading 2"), (3, "Heading 3"), (4, "Heading 4")], default=2, label="Level"
     )
 
+    def render_html(self, value: Any, context: dict) -> Markup:
+        """``<h2>``–``<h4>`` with an id from the block's, so a heading can be linked to."""
+        level = value.get("level") if value.get("level") in (2, 3, 4) else 2
+        anchor, text = escape(context.get("block_id", "")[:8]), _text(value.get("text"))
+        return Markup(f'<h{level} class="block-heading" id="h-{anchor}">{text}</h{level}>')
+
+
+class ParagraphBlock(RichTextBlock):
+    def render_html(self, value: Any, context: dict) -> Markup:
+        """Sanitised HTML: wrapped in a ``<div>`` when it brings its own paragraphs."""
+        tag = "div" if value.startswith("<p") else "p"
+        return Markup(f'<{tag} class="block-paragraph">{escape(value)}</{tag}>')
+
 
 class QuoteBlock(StructBlock):
     label = "Quote"
     icon = "openquote"
     text = TextBlock(max_length=2000, label="Quote")
     attribution = CharBlock(required=False, max_length=255, label="Attribution")
+
+    def render_html(self, value: Any, context: dict) -> Markup:
+        attribution = value.get("attribution")
+        caption = f"  <figcaption>— {escape(attribution)}</figcaption>\n" if attribution else ""
+        return Markup(
+            f'<figure class="block-quote">\n  <blockquote><p>{_text(value.get("text"))}</p>'
+            f"</blockquote>\n{caption}</figure>"
+        )
 
 
 class ImageBlock(StructBlock):
@@ -97,14 +122,25 @@ class CallToActionBlock(StructBlock):
     text = CharBlock(max_length=80, label="Text")
     url = URLBlock(label="Link")
 
+    def render_html(self, value: Any, context: dict) -> Markup:
+        url, text = _text(value.get("url")), _text(value.get("text"))
+        return Markup(f'<p class="block-cta"><a class="button" href="{url}">{text}</a></p>')
+
+
+def _text(value: Any) -> Markup:
+    """A stored value escaped for HTML: nothing for a missing one, not ``None``."""
+    return escape("" if value is None else value)
+
 
 class BodyBlock(StreamBlock):
     """The body of posts, promo pages and standard pages."""
 
     heading = HeadingBlock()
-    paragraph = RichTextBlock(label="Paragraph", max_length=20000)
+    paragraph = ParagraphBlock(label="Paragraph", max_length=20000)
     bulleted_list = ListBlock(RichTextBlock(inline=True, max_length=2000), label="Bulleted list")
-    numbered_list = ListBlock(RichTextBlock(inline=True, max_length=2000), label="Numbered list")
+    numbered_list = ListBlock(
+        RichTextBlock(inline=True, max_length=2000), ordered=True, label="Numbered list"
+    )
     quote = QuoteBlock()
     image = ImageBlock()
     product_promo = ProductPromoBlock()

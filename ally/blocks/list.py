@@ -2,6 +2,9 @@
 
 from typing import Any
 
+from markupsafe import Markup
+from markupsafe import escape
+
 from .base import Block
 from .base import BlockValidationError
 
@@ -20,10 +23,19 @@ class ListBlock(Block):
 
     kind = "list"
 
-    def __init__(self, child_block: Block, *, min_num: int = 1, max_num: int = 100, **kwargs):
+    def __init__(
+        self,
+        child_block: Block,
+        *,
+        ordered: bool = False,
+        min_num: int = 1,
+        max_num: int = 100,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.child_block = child_block
         self.child_block.set_name("item")
+        self.ordered = ordered
         self.min_num = min_num
         self.max_num = max_num
 
@@ -55,6 +67,12 @@ class ListBlock(Block):
         if errors or non_block:
             raise BlockValidationError(block_errors=errors, non_block_errors=non_block)
         return ListValue(self, cleaned)
+
+    def render_html(self, value: Any, context: dict) -> Markup:
+        """``<ul>`` (``<ol>`` when ``ordered``), an ``<li>`` per item."""
+        tag = "ol" if self.ordered else "ul"
+        items = "".join(f"\n  <li>{escape(item)}</li>" for item in value)
+        return Markup(f'<{tag} class="block-list">{items}\n</{tag}>')
 
     def get_api_representation(self, value: Any, context: dict | None = None) -> list:
         return [self.child_block.get_api_representation(item, context) for item in value or []]
