@@ -3,9 +3,9 @@
 Bare Flask, one psycopg connection per worker in autocommit, one prepared statement for
 the post's title, intro, date and body, then the ceiling's template (the products its
 promo blocks name are read once per worker and kept in memory). No ORM, no sessions,
-no CSRF, no cache tags, no security headers: the least any database-backed page can cost
-on this stack. ``bench/run.py --floor`` loads it beside the ceiling; its ratio bounds what
-ALLY's cold pages can reach here.
+no CSRF, no cache tags, no security headers: a lower bound for a page that reads the
+database on this stack. ``bench/run.py`` loads it after ALLY on PostgreSQL; its ratio to the
+ceiling bounds what ALLY's cold pages can reach here.
 
     DATABASE_URL=postgresql+psycopg://… gunicorn -w 2 bench.floor:app   # GET /post/
 """

@@ -161,6 +161,25 @@ def load_ally(
         ally.wait(timeout=30)
 
 
+def load_floor(env: dict, duration: int, connections: int, ceiling_url: str) -> tuple | None:
+    """(req/s, p99, the ceiling's req/s just before) of ``bench/floor.py``: the ceiling's
+    page with one PostgreSQL read, what no database-backed page here can beat. None on
+    SQLite (the floor reads through psycopg)."""
+    if not env["DATABASE_URL"].startswith("postgresql"):
+        return None
+    port = free_port()
+    floor = start("bench.floor:app", port, env)
+    try:
+        url = f"http://127.0.0.1:{port}/post/"
+        wrk(url, 1, connections)
+        ceiling = wrk(ceiling_url, duration, connections)[0]
+        rps, _, p99 = wrk(url, duration, connections)
+        return rps, p99, ceiling
+    finally:
+        floor.send_signal(signal.SIGTERM)
+        floor.wait(timeout=30)
+
+
 def session_cookie(url: str) -> str:
     """The ``session=…`` cookie a first visit to ``url`` is given."""
     header = urllib.request.urlopen(url).headers["Set-Cookie"]
@@ -214,6 +233,7 @@ def main() -> None:
             mode: load_ally(env, mode, args.duration, args.connections, ceiling_url)
             for mode in MODES
         }
+        floor = load_floor(env, args.duration, args.connections, ceiling_url)
     finally:
         ceiling.send_signal(signal.SIGTERM)
         ceiling.wait(timeout=30)
@@ -243,6 +263,13 @@ def main() -> None:
         )
     for mode, (_, rss) in results.items():
         print(f"\nALLY worker RSS after the {mode} run: {', '.join(f'{mb:.0f} MB' for mb in rss)}")
+    if floor:
+        rps, p99, ceiling_rps = floor
+        print(
+            f"\nFloor (bench/floor.py: the ceiling's page plus one PostgreSQL read): "
+            f"{rps:.0f} req/s, {rps / ceiling_rps:.2f} × the ceiling's {ceiling_rps:.0f}; "
+            f"p99 {p99:.1f} ms"
+        )
 
 
 if __name__ == "__main__":
