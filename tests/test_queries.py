@@ -182,8 +182,6 @@ def test_body_names_reads_the_block_and_key_it_is_given(site, db_session):
     [
         ("/blog/?page=2", "LIMIT 11 OFFSET 10"),
         ("/blog/category/recovery/", "LIMIT 11 OFFSET 0"),
-        ("/api/v2/pages/?type=blog.BlogPage&limit=5&offset=5", "LIMIT 5 OFFSET 5"),
-        ("/api/v2/products/?limit=3", "LIMIT 3 OFFSET 0"),
     ],
 )
 def test_a_listings_window_is_written_into_its_sql(

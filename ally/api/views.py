@@ -27,7 +27,6 @@ from ally.models import Page
 from ally.models import PageRevision
 from ally.models import Product
 from ally.models.base import MAX_ID
-from ally.models.base import windowed
 from ally.models.page_types import promo_paths
 from ally.models.page_types import select_pages
 from ally.site.routing import resolve
@@ -121,8 +120,7 @@ def pages_listing():
     selected = select_fields(fields, endpoints.PAGE_LISTING_DEFAULT, fields_config(), listing=True)
     total = count(query, entity.id)  # entity, so a single type keeps its discriminator
     loaders = endpoints.load_options({f.name for f, _ in selected})
-    window = {"offset": offset, "limit": limit}
-    pages = db.session.scalars(windowed(query.options(*loaders)), window).all()
+    pages = db.session.scalars(query.options(*loaders).offset(offset).limit(limit)).all()
     prepare_pages(pages, selected, ctx)
     return conditional(envelope(total, [serialize(p, selected, ctx) for p in pages]), pages)
 
@@ -207,7 +205,7 @@ def listing(name: str):
         endpoint.fields, endpoint.listing_default, fields_config(), listing=True
     )
     total = count(query, endpoint.model.id)
-    rows = db.session.scalars(windowed(query), {"offset": offset, "limit": limit}).all()
+    rows = db.session.scalars(query.offset(offset).limit(limit)).all()
     if name == "products":
         ctx.product_urls = promo_paths([r.id for r in rows])
     return conditional(envelope(total, [serialize(r, selected, ctx) for r in rows]))
