@@ -72,13 +72,13 @@ def resolve(components: list[str]) -> Route:
     return page.route(components[page.depth - 1 :])
 
 
-def menu() -> list:
+def menu() -> list[MenuItem]:
     """Public children of the home page flagged ``show_in_menus``, in tree order: those
     :func:`resolve` read with the page, else one query of their own."""
     if has_request_context() and MENU_KEY in request.environ:
         return request.environ[MENU_KEY]
     depends_on("menu")
-    return db.session.execute(_menu_statement()).all()
+    return [MenuItem(row.title, row.url_path) for row in db.session.execute(_menu_statement())]
 
 
 @functools.cache
