@@ -35,8 +35,14 @@ def local_time(value: datetime | None) -> str:
 
 
 def absolute_url(path: str) -> str:
-    """``path`` on the public site: ``ALLY_SITE_URL`` when set, else the request's host."""
-    base = current_app.config["ALLY_SITE_URL"] or request.host_url.rstrip("/")
+    """``path`` on the public site: ``ALLY_SITE_URL`` when set, else the request's host.
+
+    A site path (``/blog/``) is appended as it is; anything else goes through ``urljoin``,
+    which a post page would otherwise pay for four times.
+    """
+    base = (current_app.config["ALLY_SITE_URL"] or request.host_url).rstrip("/")
+    if path.startswith("/") and not path.startswith("//"):
+        return base + path
     return urljoin(base + "/", path.lstrip("/"))
 
 

@@ -445,3 +445,28 @@ def test_a_large_site_gets_a_sitemap_index_of_every_page(
     assert client.get(f"/sitemap-{len(parts) + 1}.xml").status_code == 404
     for number in (0, 10**12, 2**63):
         assert client.get(f"/sitemap-{number}.xml").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("site_url", "path", "expected"),
+    [
+        ("", "/blog/a/", "http://localhost/blog/a/"),
+        ("https://ally.example", "/blog/a/", "https://ally.example/blog/a/"),
+        ("https://ally.example/shop", "/blog/", "https://ally.example/shop/blog/"),
+        ("https://ally.example", "media/x.jpg", "https://ally.example/media/x.jpg"),
+        (
+            "https://ally.example",
+            "//elsewhere.example/x",
+            "https://ally.example/elsewhere.example/x",
+        ),
+        ("https://ally.example", "https://cdn.example/x.jpg", "https://cdn.example/x.jpg"),
+    ],
+)
+def test_absolute_url_puts_site_paths_on_the_public_site(
+    app, monkeypatch, site_url, path, expected
+):
+    from ally.templating import absolute_url
+
+    monkeypatch.setitem(app.config, "ALLY_SITE_URL", site_url)
+    with app.test_request_context("/"):
+        assert absolute_url(path) == expected
