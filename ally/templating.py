@@ -21,9 +21,13 @@ def money(cents: int | None) -> str:
     return f"{sign}${abs(cents) // 100:,}.{abs(cents) % 100:02d}"
 
 
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def long_date(value: date | datetime | None) -> str:
-    """``Aug 12, 2024``, as the blog prints post dates."""
-    return f"{value:%b} {value.day:02d}, {value.year}" if value else ""
+    """``Aug 12, 2024``, as the blog prints post dates: in English whatever the server's
+    locale (``%b`` would follow it), and without strftime, a post card's dearest filter."""
+    return f"{MONTHS[value.month - 1]} {value.day:02d}, {value.year}" if value else ""
 
 
 def local_time(value: datetime | None) -> str:

@@ -470,3 +470,14 @@ def test_absolute_url_puts_site_paths_on_the_public_site(
     monkeypatch.setitem(app.config, "ALLY_SITE_URL", site_url)
     with app.test_request_context("/"):
         assert absolute_url(path) == expected
+
+
+def test_post_dates_read_as_the_blog_prints_them():
+    from datetime import datetime as dt
+
+    from ally.templating import long_date
+
+    assert long_date(date(2024, 8, 12)) == "Aug 12, 2024"
+    assert long_date(dt(2025, 5, 3, 23, 59)) == "May 03, 2025"
+    assert [long_date(date(2024, m, 1))[:3] for m in (1, 12)] == ["Jan", "Dec"]
+    assert long_date(None) == ""
