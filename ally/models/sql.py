@@ -6,6 +6,7 @@ back as a JSON column of the row that needs them, so reading them costs no round
 their own. Whole rows come back as ORM objects through :func:`adopt`.
 """
 
+import functools
 from datetime import UTC
 from datetime import datetime
 
@@ -123,16 +124,24 @@ def adopt(session: Session, model, rows: list[dict]) -> list:
     records loaded rows. A row the session holds fresh is left as it is; one it holds
     expired (a session that outlived a commit) is refreshed from the JSON without
     marking anything changed. The session holds rows weakly: the caller keeps the
-    returned objects while it needs them.
+    returned objects while it needs them. ``model`` is a mapped class without subclasses.
     """
     from ally.cache.tags import record_row
 
+    mapper = sa.inspect(model)
+    readers = _json_readers(model)
     adopted = []
     for row in rows:
-        values = {key: _from_json(model, key, value) for key, value in row.items()}
-        obj = session.identity_map.get(session.identity_key(model, row["id"]))
+        values = {
+            key: value if value is None or (read := readers[key]) is None else read(value)
+            for key, value in row.items()
+        }
+        obj = session.identity_map.get(mapper.identity_key_from_primary_key((row["id"],)))
         if obj is None:
-            obj = model(**values)
+            # Set as a load sets them, into the new instance's state: the constructor
+            # would fire an attribute event per column.
+            obj = mapper.class_manager.new_instance()
+            obj.__dict__.update(values)
             make_transient_to_detached(obj)
             session.add(obj)
         elif expired := sa.inspect(obj).expired_attributes:
@@ -143,15 +152,21 @@ def adopt(session: Session, model, rows: list[dict]) -> list:
     return adopted
 
 
-def _from_json(model, key: str, value):
-    """A column's value back from JSON: booleans from SQLite's 0/1, aware UTC datetimes;
-    numbers and text as JSON gives them."""
-    if value is None:
-        return None
-    column_type = model.__table__.columns[key].type
-    if isinstance(column_type, sa.Boolean):
-        return bool(value)
-    if isinstance(column_type, UTCDateTime):
-        parsed = datetime.fromisoformat(value)
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    return value
+@functools.cache
+def _json_readers(model) -> dict:
+    """Per column, how its value comes back from JSON (None: as JSON gives it): booleans
+    from SQLite's 0/1, datetimes as aware UTC."""
+    readers = {}
+    for column in model.__table__.columns:
+        if isinstance(column.type, sa.Boolean):
+            readers[column.key] = bool
+        elif isinstance(column.type, UTCDateTime):
+            readers[column.key] = _utc_datetime
+        else:
+            readers[column.key] = None
+    return readers
+
+
+def _utc_datetime(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
