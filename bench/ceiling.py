@@ -158,16 +158,21 @@ app = Flask(__name__)
 COMPILED = app.jinja_env.from_string(TEMPLATE)
 
 
-@app.get("/post/")
-def post():
-    path = f"/blog/{POST['slug']}/"
+def render(post: dict, products: dict, path: str) -> str:
+    """The post page for ``post`` at ``path``, its promo blocks' products from ``products``
+    (by the id the blocks name); the floor renders its database row through this too."""
     return COMPILED.render(
-        post=POST,
+        post=post,
         categories=CATEGORIES,
-        products=PRODUCTS,
+        products=products,
         menu=MENU,
         site_name="ALLY Essentials",
         token=TOKEN,
         path=path,
         url=f"http://localhost{path}",
     )
+
+
+@app.get("/post/")
+def post():
+    return render(POST, PRODUCTS, f"/blog/{POST['slug']}/")

@@ -24,7 +24,6 @@ READ = (
 PATH = "/blog/bench-post-7/"
 
 app = Flask(__name__)
-COMPILED = app.jinja_env.from_string(ceiling.TEMPLATE)
 _worker: dict = {}
 
 
@@ -42,13 +41,4 @@ def connection() -> psycopg.Connection:
 def post():
     title, intro, day, body = connection().execute(READ, (PATH,)).fetchone()
     page = {**ceiling.POST, "title": title, "intro": intro, "date": day.isoformat(), "body": body}
-    return COMPILED.render(
-        post=page,
-        categories=ceiling.CATEGORIES,
-        products=_worker["products"],
-        menu=ceiling.MENU,
-        site_name="ALLY Essentials",
-        token=ceiling.TOKEN,
-        path=PATH,
-        url=f"http://localhost{PATH}",
-    )
+    return ceiling.render(page, _worker["products"], PATH)
