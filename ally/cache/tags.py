@@ -64,12 +64,16 @@ def row_tags(obj: object) -> list[str]:
     state = sa.inspect(obj)
     if state.identity is None:
         return []
-    tags = [f"{obj.__tablename__}:{state.identity[0]}"]
     if isinstance(obj, Page):
-        url_path = state.dict.get("url_path")
         # Without its path (an expired row) the page could be anywhere: depend on them all.
-        tags += subtree_tags(url_path) if url_path else ["pages"]
-    return tags
+        return page_tags(state.identity[0], state.dict.get("url_path"))
+    return [f"{obj.__tablename__}:{state.identity[0]}"]
+
+
+def page_tags(page_id: int, url_path: str | None) -> list[str]:
+    """The tags a response showing the page ``page_id`` at ``url_path`` depends on: the
+    row, and every ancestor a move of would change its path (all pages, path unknown)."""
+    return [f"pages:{page_id}", *(subtree_tags(url_path) if url_path else ["pages"])]
 
 
 def subtree_tag(url_path: str) -> str:

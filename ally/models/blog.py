@@ -1,5 +1,6 @@
 """Blog taxonomy: categories and the post-to-category link."""
 
+from operator import attrgetter
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -39,3 +40,10 @@ class CategoryRef(NamedTuple):
     name: str
     slug: str
     description: str | None = None
+
+
+def category_refs(rows: list[dict] | None) -> list[CategoryRef]:
+    """A post's categories from the JSON objects SQL aggregates for it (``id``, ``name``,
+    ``slug``), by name: SQLite can't order inside an aggregate."""
+    refs = (CategoryRef(row["id"], row["name"], row["slug"]) for row in rows or ())
+    return sorted(refs, key=attrgetter("name"))

@@ -1,11 +1,19 @@
 """Uploaded images, referenced by image blocks, post feed images and products."""
 
+from typing import NamedTuple
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
 from .base import Base
 from .base import TimestampMixin
+
+
+class ImageRef(NamedTuple):
+    """An image as a post card shows it: a rendition URL needs only the id."""
+
+    id: int
 
 
 class Image(TimestampMixin, Base):

@@ -5,13 +5,15 @@
 ``app.Model`` name the JSON API reports.
 """
 
+import datetime as dt
 import functools
+from datetime import datetime
 from typing import ClassVar
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import column_property
-from sqlalchemy.orm import joinedload
 from sqlalchemy.orm import relationship
 from sqlalchemy.orm import undefer
 from sqlalchemy.orm import with_polymorphic
@@ -22,10 +24,11 @@ from ally.blocks import BodyBlock
 from .base import windowed
 from .blog import Category
 from .blog import CategoryRef
+from .blog import category_refs
 from .blog import post_categories
 from .commerce import Product
 from .media import Image
-from .pages import WITHOUT_BODY
+from .media import ImageRef
 from .pages import Page
 from .pages import Route
 from .sql import json_array_agg
@@ -34,33 +37,69 @@ from .sql import json_object
 BODY = BodyBlock()
 
 
+class PostCard(NamedTuple):
+    """What a post card and a feed entry show of a post, read as a row: a listing of ten
+    posts built as pages cost more Python than the rest of its request."""
+
+    id: int
+    title: str
+    url_path: str
+    date: dt.date | None
+    intro: str
+    search_description: str
+    first_published_at: datetime | None
+    created_at: datetime
+    feed_image: ImageRef | None
+    filed_under: list[CategoryRef]
+
+
 def public_posts(
     blog_id: int | None = None, category_id: int | None = None, *, limit: int, offset: int = 0
-) -> list["BlogPage"]:
-    """Public posts newest first, of one blog and one category when given: what post cards
-    show, in one query (see :func:`_posts_statement`)."""
+) -> list[PostCard]:
+    """Public posts newest first, of one blog and one category when given, in one query
+    (see :func:`_posts_statement`).
+
+    The page cache learns each card's rows as it would have from loading them as pages.
+    """
     from ally.cache import depends_on
+    from ally.cache.tags import page_tags
     from ally.extensions import db
 
     depends_on("posts" if blog_id is None else f"children:{blog_id}")
     params = {"blog_id": blog_id, "category_id": category_id, "limit": limit, "offset": offset}
     statement = _posts_statement(blog_id is not None, category_id is not None)
-    return db.session.scalars(statement, params).all()
+    cards = []
+    for *columns, image_id, categories_json in db.session.execute(statement, params):
+        card = PostCard(
+            *columns, ImageRef(image_id) if image_id else None, category_refs(categories_json)
+        )
+        depends_on(*page_tags(card.id, card.url_path), *_card_tags(card))
+        cards.append(card)
+    return cards
+
+
+def _card_tags(card: PostCard) -> list[str]:
+    """The rows besides the post's own that ``card`` shows: its categories and image."""
+    tags = [f"categories:{category.id}" for category in card.filed_under]
+    return [*tags, f"images:{card.feed_image.id}"] if card.feed_image else tags
 
 
 @functools.cache
 def _posts_statement(in_blog: bool, in_category: bool) -> sa.Select:
-    """Posts with the feed image joined in, the categories as JSON in each row (see
-    ``BlogPage.filed_under``) and not the bodies, which cards never show.
+    """A card's columns by name, then what its last two are built from: the feed image's
+    id and the categories as JSON (see ``BlogPage.categories_json``).
 
     Built once per shape with every value a parameter, the window written in when it runs
     (see :func:`~ally.models.base.windowed`): building and hashing a statement cost a
     listing more than PostgreSQL takes to run it.
     """
     query = (
-        sa.select(BlogPage)
+        sa.select(
+            *(getattr(BlogPage, name) for name in PostCard._fields[:-2]),
+            BlogPage.feed_image_id,
+            BlogPage.categories_json,
+        )
         .where(Page.public_clause())
-        .options(WITH_CATEGORIES, joinedload(BlogPage.feed_image), WITHOUT_BODY)
         .order_by(BlogPage.date.desc(), BlogPage.id.desc())
     )
     if in_blog:
@@ -196,10 +235,7 @@ class BlogPage(Page):
         source = self.categories_json
         cached = self.__dict__.get("_filed_under")
         if cached is None or cached[0] is not source:
-            refs = sorted(
-                (CategoryRef(c["id"], c["name"], c["slug"]) for c in source or []),
-                key=lambda ref: ref.name,
-            )
+            refs = category_refs(source)
             # Not loaded as rows, so not recorded by the cache: a rename must still purge.
             depends_on(*(f"categories:{ref.id}" for ref in refs))
             cached = self.__dict__["_filed_under"] = (source, refs)

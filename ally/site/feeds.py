@@ -7,9 +7,9 @@ from datetime import time
 from flask import Response
 from flask import current_app
 
-from ally.models import BlogPage
 from ally.models import Page
 from ally.models.blog import CategoryRef
+from ally.models.page_types import PostCard
 from ally.models.pages import category_path
 from ally.templating import absolute_url
 
@@ -24,7 +24,7 @@ def listing_path(index: Page, category: CategoryRef | None) -> str:
     return category_path(index.url_path, category.slug) if category else index.url_path
 
 
-def rss_response(index: Page, category: CategoryRef | None, posts: list[BlogPage]) -> Response:
+def rss_response(index: Page, category: CategoryRef | None, posts: list[PostCard]) -> Response:
     # Imported here: feedgen brings lxml, megabytes a worker needs only once feeds are read.
     from feedgen.feed import FeedGenerator
 
@@ -52,7 +52,7 @@ def rss_response(index: Page, category: CategoryRef | None, posts: list[BlogPage
     return Response(feed.rss_str(pretty=True), mimetype="application/rss+xml")
 
 
-def _published(post: BlogPage) -> datetime:
+def _published(post: PostCard) -> datetime:
     if post.date is not None:
         return datetime.combine(post.date, time(), tzinfo=UTC)
     return post.first_published_at or post.created_at
