@@ -12,6 +12,7 @@ from flask import request
 from ally import images
 from ally.cart import checkout_url
 from ally.cart import header_cart
+from ally.models.pages import parent_path
 
 
 def money(cents: int | None) -> str:
@@ -28,6 +29,11 @@ def long_date(value: date | datetime | None) -> str:
     """``Aug 12, 2024``, as the blog prints post dates: in English whatever the server's
     locale (``%b`` would follow it), and without strftime, a post card's dearest filter."""
     return f"{MONTHS[value.month - 1]} {value.day:02d}, {value.year}" if value else ""
+
+
+def iso_date(value: date | datetime | None) -> str:
+    """A date as ``<time datetime>`` wants it: ``2024-08-12``; empty for none."""
+    return value.isoformat() if value else ""
 
 
 def local_time(value: datetime | None) -> str:
@@ -55,6 +61,8 @@ def init_app(app: Flask) -> None:
 
     app.add_template_filter(money)
     app.add_template_filter(long_date)
+    app.add_template_filter(iso_date)
+    app.add_template_filter(parent_path)
     app.add_template_global(absolute_url)
     app.add_template_global(menu, name="menu_pages")
     app.add_template_global(header_cart)

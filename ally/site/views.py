@@ -27,7 +27,6 @@ from ally.models import Page
 from ally.models.blog import CategoryRef
 from ally.models.page_types import public_posts
 from ally.models.pages import category_path
-from ally.models.pages import parent_path
 
 from . import feeds
 from .paging import page_number_arg
@@ -159,15 +158,6 @@ def search():
         query = query.order_by(Page.last_published_at.desc(), Page.id.desc())
         results = paginate(query, page_number_arg(), current_app.config["ALLY_POSTS_PER_PAGE"])
     return render_template("site/search.html", q=q, results=results)
-
-
-@bp.app_template_global()
-def category_url(category: CategoryRef, post: Page) -> str:
-    """A category's listing URL beside ``post``: under the blog index the post lives in.
-
-    Derived from the post's own path, so a listing of posts costs no extra query.
-    """
-    return category_path(parent_path(post.url_path), category.slug)
 
 
 @bp.get("/media/<path:filename>")
