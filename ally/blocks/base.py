@@ -149,7 +149,9 @@ def _block_template(env: Environment, name: str) -> tuple[Template, dict] | None
     """``blocks/<name>.html`` and its globals as a dict, or None when the site has no such
     template; looked up once per environment unless templates reload (development), since
     a page renders dozens of blocks."""
-    cache = {} if env.auto_reload else _TEMPLATES.setdefault(env, {})
+    cache = {} if env.auto_reload else _TEMPLATES.get(env)
+    if cache is None:
+        cache = _TEMPLATES[env] = {}
     if name not in cache:
         try:
             template = env.get_template(f"blocks/{name}.html")

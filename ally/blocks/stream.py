@@ -45,7 +45,8 @@ class StreamValue(list):
         self.block = block
 
     def render(self, context: dict | None = None) -> Markup:
-        return Markup("\n").join(child.render(context) for child in self)
+        # Each child's render is Markup already: joined as text, not escaped again.
+        return Markup("\n".join([child.render(context) for child in self]))
 
     def __html__(self) -> str:
         return self.render()
