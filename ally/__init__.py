@@ -9,12 +9,19 @@ from flask_login import current_user
 from jinja2 import StrictUndefined
 
 from ally import config as config_module
+from ally.environment import Environment
 from ally.sessions import SessionInterface
+
+
+class Ally(Flask):
+    """Flask, rendering in ALLY's Jinja environment (see :mod:`ally.environment`)."""
+
+    jinja_environment = Environment
 
 
 def create_app(config: Mapping | None = None) -> Flask:
     """Create the app: environment config, then ``config`` on top (tests pass a dict)."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Ally(__name__, instance_relative_config=True)
     app.config.update(config_module.from_environ(config_module.environ(), app.instance_path))
     app.config.update(config or {})
     if app.testing:
