@@ -94,20 +94,10 @@ class Block:
         return value
 
     def render(self, value: Any, context: dict | None = None) -> Markup:
-        env = current_app.jinja_env
-        found = _block_template(env, self.name)
-        if found is None:
+        template = _block_template(current_app.jinja_env, self.name)
+        if template is None:
             return self.render_html(value, context or {})
-        template, template_globals = found
-        variables = {**template_globals, "value": value, "block": self, **(context or {})}
-        # ``Template.render`` with a context that already holds the globals: Jinja would
-        # otherwise copy them out of a ChainMap for each of a page's dozens of blocks.
-        try:
-            return Markup(
-                env.concat(template.root_render_func(template.new_context(variables, shared=True)))
-            )
-        except Exception:
-            env.handle_exception()
+        return Markup(template.render({"value": value, "block": self, **(context or {})}))
 
     def render_html(self, value: Any, context: dict) -> Markup:
         """The HTML when no ``blocks/<name>.html`` overrides it.
@@ -140,25 +130,23 @@ class Block:
         }
 
 
-_TEMPLATES: "weakref.WeakKeyDictionary[Environment, dict[str, tuple[Template, dict] | None]]" = (
+_TEMPLATES: "weakref.WeakKeyDictionary[Environment, dict[str, Template | None]]" = (
     weakref.WeakKeyDictionary()
 )
 
 
-def _block_template(env: Environment, name: str) -> tuple[Template, dict] | None:
-    """``blocks/<name>.html`` and its globals as a dict, or None when the site has no such
-    template; looked up once per environment unless templates reload (development), since
-    a page renders dozens of blocks."""
+def _block_template(env: Environment, name: str) -> Template | None:
+    """``blocks/<name>.html``, or None when the site has no such template; looked up once
+    per environment unless templates reload (development), since a page renders dozens of
+    blocks."""
     cache = {} if env.auto_reload else _TEMPLATES.get(env)
     if cache is None:
         cache = _TEMPLATES[env] = {}
     if name not in cache:
         try:
-            template = env.get_template(f"blocks/{name}.html")
+            cache[name] = env.get_template(f"blocks/{name}.html")
         except TemplateNotFound:
             cache[name] = None
-        else:
-            cache[name] = (template, dict(template.globals))
     return cache[name]
 
 
