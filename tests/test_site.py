@@ -97,6 +97,8 @@ def test_post_has_canonical_opengraph_and_json_ld(client, demo_site):
     assert ld["@type"] == "BlogPosting"
     assert ld["datePublished"] == "2024-08-12"
     assert ld["articleSection"] == ["Health Management", "Recovery"]
+    assert ld["url"] == ld["mainEntityOfPage"] == f"http://localhost{SEED_POST}"
+    assert ld["publisher"] == ld["author"] == {"@type": "Organization", "name": "ALLY Essentials"}
 
 
 def test_json_ld_cannot_be_broken_out_of(client, site, db_session):

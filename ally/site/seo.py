@@ -1,16 +1,18 @@
-"""What search engines read: the sitemap and robots.txt."""
+"""What search engines read: the sitemap, robots.txt and a post's structured data."""
 
 import math
 
 import sqlalchemy as sa
 from flask import Response
 from flask import abort
+from flask import current_app
 from flask import render_template
 
 from ally.cache import cacheable
 from ally.cache import depends_on
 from ally.extensions import db
 from ally.models import BlogIndexPage
+from ally.models import BlogPage
 from ally.models import Category
 from ally.models import Page
 from ally.models.pages import category_path
@@ -22,6 +24,28 @@ from .views import bp
 # milliseconds, and a site past that gets an index of numbered files instead of a truncated list.
 SITEMAP_SIZE = 10_000
 MAX_SITEMAP_PARTS = 10_000  # 100 million URLs: any higher number is not a sitemap ALLY made
+
+
+@bp.app_template_global()
+def article_data(post: BlogPage) -> dict:
+    """``post`` as a schema.org ``BlogPosting``, for its page's JSON-LD: the headline,
+    dates and sections search engines show. Built here rather than as a dict literal in
+    the template, which Jinja evaluated item by item (1.4% of a cold post page)."""
+    url = absolute_url(post.url_path)
+    site = {"@type": "Organization", "name": current_app.config["ALLY_SITE_NAME"]}
+    return {
+        "@context": "https://schema.org",
+        "@type": "BlogPosting",
+        "headline": post.title,
+        "description": post.search_description or post.intro,
+        "datePublished": post.date.isoformat() if post.date else None,
+        "dateModified": post.last_published_at.isoformat() if post.last_published_at else None,
+        "url": url,
+        "mainEntityOfPage": url,
+        "articleSection": [category.name for category in post.filed_under],
+        "author": site,
+        "publisher": site,
+    }
 
 
 @bp.get("/sitemap.xml")
