@@ -63,13 +63,13 @@ def public_posts(
     """
     from ally.cache import depends_on
     from ally.cache.tags import page_tags
-    from ally.extensions import db
+    from ally.database import rows
 
     depends_on("posts" if blog_id is None else f"children:{blog_id}")
     params = {"blog_id": blog_id, "category_id": category_id, "limit": limit, "offset": offset}
     statement = _posts_statement(blog_id is not None, category_id is not None)
     cards = []
-    for *columns, image_id, categories_json in db.session.execute(statement, params):
+    for *columns, image_id, categories_json in rows(statement, params):
         card = PostCard(
             *columns, ImageRef(image_id) if image_id else None, category_refs(categories_json)
         )

@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased
 from werkzeug.exceptions import NotFound
 
 from ally.cache import depends_on
+from ally.database import rows
 from ally.extensions import db
 from ally.models import Page
 from ally.models import Redirect
@@ -62,8 +63,7 @@ def resolve(components: list[str]) -> Route:
     The same read brings the header menu as JSON in the page's row, kept for :func:`menu`,
     so that a page costs one query and one ORM object for both.
     """
-    statement, params = _resolve_statement(), {"paths": prefixes(components)}
-    row = db.session.connection().execute(statement, params).first()
+    row = rows(_resolve_statement(), {"paths": prefixes(components)}).first()
     if row is None:
         raise NotFound()
     values = row._asdict()
@@ -86,7 +86,7 @@ def menu() -> list[MenuItem]:
     if has_request_context() and MENU_KEY in request.environ:
         return request.environ[MENU_KEY]
     depends_on("menu")
-    return [MenuItem(row.title, row.url_path) for row in db.session.execute(_menu_statement())]
+    return [MenuItem(row.title, row.url_path) for row in rows(_menu_statement())]
 
 
 @functools.cache

@@ -19,6 +19,7 @@ from werkzeug.routing import PathConverter
 from ally import images
 from ally.cache import cacheable
 from ally.cache import depends_on
+from ally.database import rows
 from ally.extensions import db
 from ally.models import BlogIndexPage
 from ally.models import Category
@@ -124,7 +125,7 @@ def all_categories() -> list[CategoryRef]:
     """Every category by name, as listings and feeds show them: not as ORM objects, which
     would cost more to build than the query takes."""
     depends_on("categories")
-    return [CategoryRef(*row) for row in db.session.execute(_ALL_CATEGORIES)]
+    return [CategoryRef(*row) for row in rows(_ALL_CATEGORIES)]
 
 
 # Built once: building a statement costs more than running this one.
