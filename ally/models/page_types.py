@@ -295,13 +295,12 @@ class PromoPage(Page):
 def promo_paths(product_ids) -> dict[int, str]:
     """Each product's public promo page path, in one (indexed) query."""
     from ally.cache import depends_on
-    from ally.extensions import db
+    from ally.database import rows
 
     if not product_ids:
         return {}
     depends_on("promo-pages")
-    rows = db.session.execute(_promo_paths_statement(), {"ids": list(product_ids)})
-    return dict(rows.all())
+    return dict(rows(_promo_paths_statement(), {"ids": list(product_ids)}).all())
 
 
 @functools.cache
