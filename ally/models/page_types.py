@@ -195,6 +195,20 @@ class BlogIndexPage(Page):
         raise NotFound()
 
 
+def categories_json(page_id: sa.ColumnElement) -> sa.ScalarSelect:
+    """The categories of the post ``page_id`` as a JSON array of ``id``, ``name`` and
+    ``slug`` objects, unordered (see :func:`~ally.models.blog.category_refs`). Of tables
+    only, so a select of any page may carry it without becoming a select of posts."""
+    categories = Category.__table__
+    item = json_object("id", categories.c.id, "name", categories.c.name, "slug", categories.c.slug)
+    return (
+        sa.select(json_array_agg(item))
+        .select_from(post_categories.join(categories))
+        .where(post_categories.c.page_id == page_id)
+        .scalar_subquery()
+    )
+
+
 class BlogPage(Page):
     __mapper_args__ = {"polymorphic_identity": "blog.BlogPage"}
     api_type = "blog.BlogPage"
@@ -211,15 +225,7 @@ class BlogPage(Page):
     # The same categories as JSON objects, computed in SQL; only loaded where a query
     # undefers it (``WITH_CATEGORIES``), so a page showing them costs no query of its own.
     categories_json: Mapped[list | None] = column_property(
-        sa.select(
-            json_array_agg(
-                json_object("id", Category.id, "name", Category.name, "slug", Category.slug)
-            )
-        )
-        .select_from(post_categories.join(Category))
-        .where(post_categories.c.page_id == Page.id)
-        .scalar_subquery(),
-        deferred=True,
+        categories_json(Page.__table__.c.id), deferred=True
     )
     feed_image: Mapped[Image | None] = relationship()
 

@@ -118,38 +118,49 @@ def json_row(model) -> json_object:
 
 def adopt(session: Session, model, rows: list[dict]) -> list:
     """Rows of ``model`` read as JSON (:func:`json_row`) join ``session`` as if a query
-    had loaded them: ``session.get``, chooser blocks and relationships find them.
+    had loaded them (see :func:`join_session`). ``model`` is a mapped class without
+    subclasses. The session holds rows weakly: the caller keeps the returned objects
+    while it needs them."""
+    mapper = sa.inspect(model)
+    readers = _json_readers(model)
+    return [
+        join_session(
+            session,
+            mapper,
+            {
+                key: value if value is None or (read := readers[key]) is None else read(value)
+                for key, value in row.items()
+            },
+        )
+        for row in rows
+    ]
 
-    Every column is set, so nothing loads again, and the page cache records them as it
-    records loaded rows. A row the session holds fresh is left as it is; one it holds
-    expired (a session that outlived a commit) is refreshed from the JSON without
-    marking anything changed. The session holds rows weakly: the caller keeps the
-    returned objects while it needs them. ``model`` is a mapped class without subclasses.
+
+def join_session(session: Session, mapper, values: dict):
+    """The row ``values`` holds (its columns by key, ``id`` among them) as an object of
+    ``mapper``'s class in ``session``, as if a query had loaded it: ``session.get``,
+    chooser blocks and relationships find it, and the page cache records it.
+
+    Read without the ORM's loading, which sets up its loaders again for every query. A
+    row the session holds fresh is left as it is; one it holds expired (a session that
+    outlived a commit) is refreshed from ``values`` without marking anything changed.
+    Attributes ``values`` lacks load when first read, as expired ones do.
     """
     from ally.cache.tags import record_row
 
-    mapper = sa.inspect(model)
-    readers = _json_readers(model)
-    adopted = []
-    for row in rows:
-        values = {
-            key: value if value is None or (read := readers[key]) is None else read(value)
-            for key, value in row.items()
-        }
-        obj = session.identity_map.get(mapper.identity_key_from_primary_key((row["id"],)))
-        if obj is None:
-            # Set as a load sets them, into the new instance's state: the constructor
-            # would fire an attribute event per column.
-            obj = mapper.class_manager.new_instance()
-            obj.__dict__.update(values)
-            make_transient_to_detached(obj)
-            session.add(obj)
-        elif expired := sa.inspect(obj).expired_attributes:
-            for key in expired & values.keys():
-                set_committed_value(obj, key, values[key])
-        record_row(obj)
-        adopted.append(obj)
-    return adopted
+    obj = session.identity_map.get(mapper.identity_key_from_primary_key((values["id"],)))
+    if obj is None:
+        # Set as a load sets them, into the new instance's state: the constructor
+        # would fire an attribute event per column.
+        obj = mapper.class_manager.new_instance()
+        obj.__dict__.update(values)
+        make_transient_to_detached(obj)
+        session.add(obj)
+    elif expired := sa.inspect(obj).expired_attributes:
+        for key in expired & values.keys():
+            set_committed_value(obj, key, values[key])
+    record_row(obj)
+    return obj
 
 
 @functools.cache

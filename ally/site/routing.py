@@ -17,12 +17,14 @@ from ally.extensions import db
 from ally.models import Page
 from ally.models import Redirect
 from ally.models import Route
-from ally.models.page_types import select_pages
+from ally.models.page_types import categories_json
+from ally.models.sql import join_session
 from ally.models.sql import json_array_agg
 from ally.models.sql import json_object
 
 MAX_PATH_LENGTH = 1024
 MENU_KEY = "ally.menu"
+MENU_COLUMN = "ally_menu"  # the menu's JSON, beside the page's columns
 _COMPONENT_RE = re.compile(r"^[A-Za-z0-9._-]{1,255}$")
 
 
@@ -61,10 +63,15 @@ def resolve(components: list[str]) -> Route:
     The same read brings the header menu as JSON in the page's row, kept for :func:`menu`,
     so that a page costs one query and one ORM object for both.
     """
-    row = db.session.execute(_resolve_statement(), {"paths": prefixes(components)}).first()
+    row = rows(_resolve_statement(), {"paths": prefixes(components)}).first()
     if row is None:
         raise NotFound()
-    page, menu_json = row
+    values = row._asdict()
+    menu_json = values.pop(MENU_COLUMN)
+    mapper = Page.__mapper__.polymorphic_map[values["page_type"]]
+    if "categories_json" not in mapper.attrs:  # only posts have categories
+        del values["categories_json"]
+    page = join_session(db.session, mapper, values)
     depends_on("menu")
     request.environ[MENU_KEY] = [
         MenuItem(item["title"], item["url_path"])
@@ -84,14 +91,23 @@ def menu() -> list[MenuItem]:
 
 @functools.cache
 def _resolve_statement() -> sa.Select:
-    """The deepest public page on the path, and the menu as JSON (see :func:`_menu_json`).
+    """The deepest public page on the path: its columns, its products and (for a post)
+    categories as JSON, and the menu as JSON (see :func:`_menu_json`).
 
+    Rows, not an ORM query: :func:`resolve` builds the one page itself, where the ORM set
+    up its loaders for every page type on every read (3% of a cold post page).
     Built once: the statement never changes (the paths and ``now`` bind when it runs).
     """
+    mapper = sa.inspect(Page)
+    columns = [p.columns[0].label(p.key) for p in mapper.column_attrs if not p.deferred]
     paths = sa.bindparam("paths", expanding=True)
     return (
-        select_pages()
-        .add_columns(_menu_json())
+        sa.select(
+            *columns,
+            categories_json(Page.__table__.c.id).label("categories_json"),
+            mapper.column_attrs["products_json"].expression.label("products_json"),
+            _menu_json().label(MENU_COLUMN),
+        )
         .where(Page.url_path.in_(paths), Page.public_clause())
         .order_by(Page.depth.desc())
         .limit(1)
