@@ -223,7 +223,8 @@ class BlogPage(Page):
         secondary=post_categories, order_by=Category.name
     )
     # The same categories as JSON objects, computed in SQL; only loaded where a query
-    # undefers it (``WITH_CATEGORIES``), so a page showing them costs no query of its own.
+    # undefers it (``WITH_CATEGORIES``) or a read of rows brings it (routing), so a page
+    # showing them costs no query of its own.
     categories_json: Mapped[list | None] = column_property(
         categories_json(Page.__table__.c.id), deferred=True
     )
