@@ -288,6 +288,11 @@ def test_feeds_parse_as_rss(client, demo_site):
     assert {t.term for t in feed.entries[0].tags} == {"Health Management", "Recovery"}
     recovery = feedparser.parse(client.get("/blog/category/recovery/feed.xml").data)
     assert [e.title for e in recovery.entries] == [feed.entries[0].title]
+    # The channel links to the listing readers open; the feed names itself as atom:link.
+    assert feed.feed.link == "http://localhost/blog/"
+    assert recovery.feed.link == "http://localhost/blog/category/recovery/"
+    raw = client.get("/blog/feed.xml").get_data(as_text=True)
+    assert '<atom:link href="http://localhost/blog/feed.xml" rel="self"/>' in raw
 
 
 def test_listing_advertises_feeds(client, demo_site):

@@ -32,8 +32,10 @@ def rss_response(index: Page, category: CategoryRef | None, posts: list[PostCard
     feed = FeedGenerator()
     title = f"{category.name} – {site_name}" if category else f"{index.title} – {site_name}"
     feed.title(title)
-    feed.link(href=absolute_url(listing_path(index, category)), rel="alternate")
+    # The self link first: feedgen gives RSS's channel <link> the last link it was given,
+    # and that must be the listing readers open, not the feed itself.
     feed.link(href=absolute_url(feed_path(index, category)), rel="self")
+    feed.link(href=absolute_url(listing_path(index, category)), rel="alternate")
     feed.description(
         (category.description if category else index.search_description or index.intro)
         or f"News and advice from the {site_name} blog."
