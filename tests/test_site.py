@@ -1,14 +1,17 @@
 """What a reader sees: the seed post, listings, categories, search, subscribing, errors."""
 
+import gc
 import html
 import json
 import re
+import weakref
 from datetime import date
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import template_rendered
 
 from ally import tree
 from ally.models import Page
@@ -85,6 +88,26 @@ def test_post_meta_links_categories_and_promo_card_has_price(client, demo_site):
     assert '<a href="/blog/category/recovery/" rel="category tag">Recovery</a>' in body
     assert "$24.99" in body and ">Add to cart</button>" in body
     assert re.search(r'<ul class="block-list">\s*<li><b>Tailored for Recovery:</b>', body)
+
+
+@pytest.mark.parametrize("url", [SEED_POST, "/blog/", "/"])
+def test_a_rendered_page_is_freed_when_its_request_ends(app, client, demo_site, url):
+    """Nothing a render makes holds the page in a reference cycle, which would keep the
+    page, its body and the render's objects until the collector's next full pass: the
+    workers' memory target rests on it (macros imported with their context made one)."""
+    seen = []
+
+    def keep(sender, template, context, **extra):
+        seen.extend(weakref.ref(context[name]) for name in ("page", "posts") if name in context)
+
+    gc.collect()
+    gc.disable()
+    try:
+        with template_rendered.connected_to(keep, app):
+            assert client.get(url).status_code == 200
+        assert seen and [ref() for ref in seen] == [None] * len(seen)
+    finally:
+        gc.enable()
 
 
 def test_post_has_canonical_opengraph_and_json_ld(client, demo_site):
