@@ -12,6 +12,7 @@ from flask import request
 from ally import images
 from ally.cart import checkout_url
 from ally.cart import header_cart
+from ally.models.pages import category_path
 from ally.models.pages import parent_path
 
 
@@ -63,6 +64,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(long_date)
     app.add_template_filter(iso_date)
     app.add_template_filter(parent_path)
+    app.add_template_filter(category_path)
     app.add_template_global(absolute_url)
     app.add_template_global(menu, name="menu_pages")
     app.add_template_global(header_cart)
