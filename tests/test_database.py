@@ -7,10 +7,12 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from ally.database import rows
 from ally.extensions import db
 from ally.models import Category
 from ally.models import Page
 
+from .factories import make_post
 from .factories import make_product
 
 
@@ -119,3 +121,82 @@ def test_timestamps_come_back_in_utc_whatever_the_servers_zone(
     finally:
         db_session.close()
         db.engine.dispose()  # later tests connect without PGTZ
+
+
+def _sqlalchemy_rows(statement, params):
+    """What SQLAlchemy's own execution of ``statement`` returns, as plain tuples."""
+    result = db.session.execute(statement, params)
+    return list(result.keys()), [tuple(row) for row in result]
+
+
+def test_driver_reads_return_what_sqlalchemy_returns(app, site, db_session):
+    """``rows()`` runs the compiled SQL on the driver's cursor. For the statements pages
+    read, with an expanding ``IN``, a window written into the SQL, a callable ``now`` and
+    values of every kind (dates, UTC datetimes, JSON, booleans, aggregates), its rows must
+    be SQLAlchemy's, field names included."""
+    from ally.models.page_types import _posts_statement
+    from ally.models.page_types import _promo_paths_statement
+    from ally.site.routing import _menu_statement
+    from ally.site.routing import _resolve_statement
+    from ally.site.routing import prefixes
+    from ally.site.views import _ALL_CATEGORIES
+
+    product = make_product("Melatonin", 2499)
+    promo = {"type": "product_promo", "value": {"product": product.id, "headline": "Sleep"}}
+    post = make_post(site.blog, categories=[site.health, site.recovery], body=[promo])
+    make_post(site.blog, live=False)
+    db_session.commit()
+    reads = [
+        (_resolve_statement(), {"paths": prefixes(["blog", post.slug])}),
+        (_resolve_statement(), {"paths": prefixes(["no-such-page", "below"])}),
+        (_posts_statement(True, False), {"blog_id": site.blog.id, "limit": 10, "offset": 0}),
+        (
+            _posts_statement(True, True),
+            {"blog_id": site.blog.id, "category_id": site.health.id, "limit": 1, "offset": 0},
+        ),
+        (_menu_statement(), {}),
+        (_promo_paths_statement(), {"ids": [product.id, product.id + 1]}),
+        (_ALL_CATEGORIES, {}),
+    ]
+    for statement, params in reads:
+        keys, expected = _sqlalchemy_rows(statement, params)
+        found = rows(statement, params)
+        assert [tuple(row) for row in found] == expected
+        assert all(list(row._fields) == keys for row in found)
+    resolved = rows(*reads[0])[0]
+    assert resolved.title == post.title and resolved.depth == post.depth
+    assert resolved.first_published_at.utcoffset() == timedelta(0)
+    assert sorted(c["slug"] for c in resolved.categories_json) == [
+        "health-management",
+        "recovery",
+    ]
+    assert [row.id for row in rows(*reads[1])] == [site.home.id]  # the deepest on that path
+
+
+def test_a_read_the_database_refuses_raises_sqlalchemys_error(app, db_session):
+    """A driver read that fails goes through SQLAlchemy's execution, so callers and the
+    designed 503 see SQLAlchemy's error, never the driver's own."""
+    with pytest.raises(sa.exc.DBAPIError):
+        rows(sa.select(sa.func.no_such_function()))
+
+
+def test_a_server_lost_during_a_read_is_sqlalchemys_disconnect(client, site, db_session):
+    """A backend lost while its connection is checked out fails the read as SQLAlchemy's
+    invalidated disconnect (the error pages answer 503), and the next request reconnects."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no server to lose")
+    from ally.site.views import _ALL_CATEGORIES
+
+    db_session.commit()
+    pid = db_session.connection().connection.driver_connection.info.backend_pid
+    admin = sa.create_engine(db.engine.url, poolclass=sa.pool.NullPool)
+    with admin.connect() as conn:
+        # waits up to 5 s for the backend to exit
+        conn.execute(sa.text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
+    admin.dispose()
+    with pytest.raises(sa.exc.OperationalError) as lost:
+        rows(_ALL_CATEGORIES)
+    assert lost.value.connection_invalidated
+    db_session.rollback()
+    db_session.close()
+    assert client.get("/blog/category/recovery/").status_code == 200

@@ -301,7 +301,7 @@ def promo_paths(product_ids) -> dict[int, str]:
     if not product_ids:
         return {}
     depends_on("promo-pages")
-    return dict(rows(_promo_paths_statement(), {"ids": list(product_ids)}).all())
+    return dict(rows(_promo_paths_statement(), {"ids": list(product_ids)}))
 
 
 @functools.cache

@@ -63,10 +63,10 @@ def resolve(components: list[str]) -> Route:
     The same read brings the header menu as JSON in the page's row, kept for :func:`menu`,
     so that a page costs one query and one ORM object for both.
     """
-    row = rows(_resolve_statement(), {"paths": prefixes(components)}).first()
-    if row is None:
+    found = rows(_resolve_statement(), {"paths": prefixes(components)})
+    if not found:
         raise NotFound()
-    values = row._asdict()
+    values = found[0]._asdict()
     menu_json = values.pop(MENU_COLUMN)
     mapper = Page.__mapper__.polymorphic_map[values["page_type"]]
     if "categories_json" not in mapper.attrs:  # only posts have categories
