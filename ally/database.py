@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask import current_app
 from flask import request
+from sqlalchemy.sql.compiler import ExpandedState
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Blueprints whose safe requests never write (the admin's are left alone).
@@ -93,6 +94,11 @@ def rows(statement: sa.Select, params: dict | None = None) -> list[tuple]:
     return _read(statement, connection.dialect).run(connection, params or {})
 
 
+# Shapes a Read keeps (see Read._expanded): one per page number for a listing's window,
+# so a bound, not a cache of every page ever asked for.
+MAX_SHAPES = 64
+
+
 @functools.lru_cache(maxsize=256)  # statements are built once; apps (tests) come and go
 def _read(statement: sa.Select, dialect: sa.Dialect) -> "Read":
     return Read(statement, dialect)
@@ -119,6 +125,12 @@ class Read:
         self.compiled = statement.compile(dialect=dialect)
         self.row_type = collections.namedtuple("Row", statement.selected_columns.keys())
         self.processors: list | None = None  # known from the first cursor's description
+        names = self.compiled.bind_names  # each parameter's name in the SQL
+        self.written_in = [name for bind, name in names.items() if bind.literal_execute]
+        self.lists = [
+            name for bind, name in names.items() if bind.expanding and not bind.literal_execute
+        ]
+        self.shapes: dict[tuple, ExpandedState] = {}
 
     def run(self, connection: sa.Connection, params: dict) -> list[tuple]:
         sql, values = self._expanded(params)
@@ -143,16 +155,34 @@ class Read:
         return self._rows(fetched)
 
     def _expanded(self, params: dict) -> tuple[str, dict | tuple]:
-        """The SQL and parameters as SQLAlchemy would send them to the driver."""
-        state = self.compiled.construct_expanded_state(params)
-        processors = state.processors
-        values = {
-            name: processors[name](value) if name in processors else value
-            for name, value in state.parameters.items()
-        }
-        if state.positiontup is not None:  # SQLite's qmark style
-            return state.statement, tuple(values[name] for name in state.positiontup)
-        return state.statement, values
+        """The SQL and parameters as SQLAlchemy would send them to the driver.
+
+        SQLAlchemy writes the SQL out again for every run with a list (``IN``) or a value
+        written in (a listing's window), a tenth of a read's Python; its expansion is kept
+        per shape (the lists' lengths and the written-in values) and reused.
+        """
+        parameters = self.compiled.construct_params(params)
+        shape_key = (
+            *(len(parameters[name]) for name in self.lists),
+            *(parameters[name] for name in self.written_in),
+        )
+        shape = self.shapes.get(shape_key)
+        if shape is None:
+            shape = self.compiled.construct_expanded_state(params)
+            if len(self.shapes) < MAX_SHAPES:
+                self.shapes[shape_key] = shape
+        expansion, processors = shape.parameter_expansion, shape.processors
+        values = {}
+        for name, value in parameters.items():
+            if name in expansion:
+                values.update(zip(expansion[name], value, strict=True))
+            elif name not in self.written_in:
+                values[name] = value
+        for name in processors.keys() & values.keys():
+            values[name] = processors[name](values[name])
+        if shape.positiontup is not None:  # SQLite's qmark style
+            return shape.statement, tuple(values[name] for name in shape.positiontup)
+        return shape.statement, values
 
     def _result_processors(self, dialect: sa.Dialect, cursor) -> list[tuple[int, Callable]]:
         """Each column's result processor, by position, for those that have one."""

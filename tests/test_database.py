@@ -133,7 +133,8 @@ def test_driver_reads_return_what_sqlalchemy_returns(app, site, db_session):
     """``rows()`` runs the compiled SQL on the driver's cursor. For the statements pages
     read, with an expanding ``IN``, a window written into the SQL, a callable ``now`` and
     values of every kind (dates, UTC datetimes, JSON, booleans, aggregates), its rows must
-    be SQLAlchemy's, field names included."""
+    be SQLAlchemy's, field names included, and a shape of SQL kept for one set of values
+    must serve the next."""
     from ally.models.page_types import _posts_statement
     from ally.models.page_types import _promo_paths_statement
     from ally.site.routing import _menu_statement
@@ -148,8 +149,10 @@ def test_driver_reads_return_what_sqlalchemy_returns(app, site, db_session):
     db_session.commit()
     reads = [
         (_resolve_statement(), {"paths": prefixes(["blog", post.slug])}),
-        (_resolve_statement(), {"paths": prefixes(["no-such-page", "below"])}),
+        (_resolve_statement(), {"paths": prefixes(["no-such-page"])}),
+        (_resolve_statement(), {"paths": prefixes(["blog"])}),  # that shape, other values
         (_posts_statement(True, False), {"blog_id": site.blog.id, "limit": 10, "offset": 0}),
+        (_posts_statement(True, False), {"blog_id": site.blog.id, "limit": 10, "offset": 1}),
         (
             _posts_statement(True, True),
             {"blog_id": site.blog.id, "category_id": site.health.id, "limit": 1, "offset": 0},
@@ -171,6 +174,8 @@ def test_driver_reads_return_what_sqlalchemy_returns(app, site, db_session):
         "recovery",
     ]
     assert [row.id for row in rows(*reads[1])] == [site.home.id]  # the deepest on that path
+    assert [row.id for row in rows(*reads[2])] == [site.blog.id]
+    assert len(rows(*reads[3])) == 1 and rows(*reads[4]) == []  # one public post
 
 
 def test_a_read_the_database_refuses_raises_sqlalchemys_error(app, db_session):
