@@ -345,6 +345,19 @@ def test_moving_a_page_purges_its_whole_subtree(site, reader, db_session):
     assert html_url.endswith("/company/about/team/")
 
 
+def test_renaming_a_parent_purges_its_childrens_api_details(site, reader, db_session):
+    """A detail shows its parent's title in ``meta.parent``, read beside the page's row:
+    the parent's row is one of the detail's tags, as the page's own is."""
+    post = make_post(site.blog, title="Sleep well")
+    db_session.commit()
+    detail = f"/api/v2/pages/{post.id}/"
+    warm(reader, detail)
+    site.blog.title = "Journal"
+    db_session.commit()
+    state, response = read(reader, detail)
+    assert state == "MISS" and response.get_json()["meta"]["parent"]["title"] == "Journal"
+
+
 def test_changing_a_slug_redirects_cached_urls(site, reader, db_session):
     make_post(site.blog, title="Sleep well")
     db_session.commit()

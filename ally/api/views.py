@@ -14,21 +14,22 @@ from flask import current_app
 from flask import jsonify
 from flask import redirect
 from flask import request
-from sqlalchemy.orm import aliased
 from werkzeug.exceptions import NotFound
 
 from ally import previews
 from ally.cache import cacheable
 from ally.cache import cached_value
 from ally.cache import depends_on
+from ally.database import rows
 from ally.extensions import db
 from ally.models import Image
 from ally.models import Page
 from ally.models import PageRevision
 from ally.models import Product
 from ally.models.base import MAX_ID
+from ally.models.page_types import page_columns
+from ally.models.page_types import page_from_row
 from ally.models.page_types import promo_paths
-from ally.models.page_types import select_pages
 from ally.site.routing import resolve
 from ally.site.routing import split_path
 
@@ -128,23 +129,34 @@ def pages_listing():
 def public_page_or_404(pk: int, ctx: Context) -> Page:
     """The public page ``pk``, read with its parent (kept in ``ctx`` for ``meta.parent``)
     and, for a post, its categories: one query for what a detail shows of the tree."""
-    row = db.session.execute(_detail_statement(), {"pk": pk}).first() if pk <= MAX_ID else None
-    if row is None:
+    found = rows(_detail_statement(), {"pk": pk}) if pk <= MAX_ID else []
+    if not found:
         raise ApiError("No Page matches the given query.", 404)
-    page, parent = row
+    values = found[0]._asdict()
+    parent_values = {name: values.pop(PARENT + name) for name in PARENT_COLUMNS}
+    page = page_from_row(values)
+    parent = page_from_row(parent_values) if parent_values["id"] is not None else None
     ctx.parents[page.id] = parent if parent is not None and parent.is_public() else None
     return page
 
 
+PARENT = "parent__"  # the prefix of the parent's columns in a detail's row
+# What ``meta.parent`` shows of the parent, and what says whether it is public.
+PARENT_COLUMNS = ("id", "page_type", "title", "url_path", "live", "go_live_at", "expire_at")
+
+
 @functools.cache
 def _detail_statement() -> sa.Select:
-    """Built once; the parent's visibility is checked in Python (``Page.is_public``)."""
-    parent = aliased(Page)
+    """The page as ``page_from_row`` builds it and its parent's :data:`PARENT_COLUMNS`,
+    built once; the parent's visibility is checked in Python (``Page.is_public``)."""
+    pages = Page.__table__
+    parent = pages.alias("parent")
     return (
-        select_pages()
-        .add_columns(parent)
-        .outerjoin(parent, parent.id == Page.parent_id)
-        .where(Page.id == sa.bindparam("pk"), Page.public_clause())
+        sa.select(
+            *page_columns(), *(parent.c[name].label(PARENT + name) for name in PARENT_COLUMNS)
+        )
+        .select_from(pages.outerjoin(parent, parent.c.id == pages.c.parent_id))
+        .where(pages.c.id == sa.bindparam("pk"), Page.public_clause())
     )
 
 

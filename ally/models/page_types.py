@@ -16,7 +16,6 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import column_property
 from sqlalchemy.orm import relationship
 from sqlalchemy.orm import undefer
-from sqlalchemy.orm import with_polymorphic
 from werkzeug.exceptions import NotFound
 
 from ally.blocks import BodyBlock
@@ -31,6 +30,7 @@ from .media import Image
 from .media import ImageRef
 from .pages import Page
 from .pages import Route
+from .sql import join_session
 from .sql import json_array_agg
 from .sql import json_object
 
@@ -268,14 +268,29 @@ class BlogPage(Page):
 WITH_CATEGORIES = undefer(BlogPage.categories_json)
 
 
-def select_pages() -> sa.Select:
-    """``select(Page)`` whose posts bring ``categories_json`` along (undeferring a subclass
-    column needs the subclass in the query) and whose pages bring ``products_json``: for
-    reads of one page to show, which may be a post."""
-    pages = with_polymorphic(Page, [BlogPage])
-    return sa.select(pages).options(
-        undefer(pages.BlogPage.categories_json), undefer(pages.products_json)
-    )
+def page_columns() -> list[sa.ColumnElement]:
+    """A page's row as :func:`page_from_row` builds it, to select beside what else a read
+    needs: its columns by key, its promoted products and (for a post) its categories as
+    JSON. Of the table only, so the select stays one of every page type."""
+    mapper = sa.inspect(Page)
+    return [
+        *(p.columns[0].label(p.key) for p in mapper.column_attrs if not p.deferred),
+        categories_json(Page.__table__.c.id).label("categories_json"),
+        mapper.column_attrs["products_json"].expression.label("products_json"),
+    ]
+
+
+def page_from_row(values: dict) -> Page:
+    """The page of its type that ``values`` (columns of :func:`page_columns` by key, ``id``
+    and ``page_type`` among them) holds, in the request's session as if a query had
+    loaded it (see :func:`~ally.models.sql.join_session`). Rows, not an ORM query: the ORM
+    sets up its loaders for every page type on every read (3% of a cold post page)."""
+    from ally.extensions import db
+
+    mapper = Page.__mapper__.polymorphic_map[values["page_type"]]
+    if "categories_json" not in mapper.attrs:  # only posts have categories
+        values.pop("categories_json", None)
+    return join_session(db.session, mapper, values)
 
 
 class PromoPage(Page):

@@ -136,8 +136,8 @@ class Page(TimestampMixin, Base):
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
 
     # The products the body's promo blocks name, as JSON rows computed in SQL; only loaded
-    # where a query undefers it (``select_pages``), so rendering such a page costs no
-    # products query of its own (see ``body``).
+    # where a read selects it (``page_types.page_columns``), so rendering such a page costs
+    # no products query of its own (see ``body``).
     products_json: Mapped[list | None] = column_property(
         sa.select(json_array_agg(json_row(Product)))
         .where(body_names(body_json, "product_promo", "product", Product.id))
@@ -231,7 +231,7 @@ class Page(TimestampMixin, Base):
     @property
     def promoted_products(self) -> list:
         """The products the body's promo blocks name, as the page's read brought them
-        (``products_json``, see ``select_pages``); empty when it did not.
+        (``products_json``, see ``page_types.page_columns``); empty when it did not.
 
         They are put in the page's session, where the promo blocks (and the API, through
         ``loaded``) look before querying, and kept by the page, since the session holds

@@ -141,10 +141,11 @@ def join_session(session: Session, mapper, values: dict):
     ``mapper``'s class in ``session``, as if a query had loaded it: ``session.get``,
     chooser blocks and relationships find it, and the page cache records it.
 
-    Read without the ORM's loading, which sets up its loaders again for every query. A
-    row the session holds fresh is left as it is; one it holds expired (a session that
-    outlived a commit) is refreshed from ``values`` without marking anything changed.
-    Attributes ``values`` lacks load when first read, as expired ones do.
+    Read without the ORM's loading, which sets up its loaders again for every query. Of a
+    row the session holds, what it has loaded is left as it is; what it has not (expired
+    by a commit the session outlived, or never read, as a deferred column) is set from
+    ``values`` without marking anything changed. Attributes ``values`` lacks load when
+    first read, as expired ones do.
     """
     from ally.cache.tags import record_row
 
@@ -156,8 +157,8 @@ def join_session(session: Session, mapper, values: dict):
         obj.__dict__.update(values)
         make_transient_to_detached(obj)
         session.add(obj)
-    elif expired := sa.inspect(obj).expired_attributes:
-        for key in expired & values.keys():
+    else:
+        for key in values.keys() - sa.inspect(obj).dict.keys():
             set_committed_value(obj, key, values[key])
     record_row(obj)
     return obj

@@ -17,8 +17,8 @@ from ally.extensions import db
 from ally.models import Page
 from ally.models import Redirect
 from ally.models import Route
-from ally.models.page_types import categories_json
-from ally.models.sql import join_session
+from ally.models.page_types import page_columns
+from ally.models.page_types import page_from_row
 from ally.models.sql import json_array_agg
 from ally.models.sql import json_object
 
@@ -68,10 +68,7 @@ def resolve(components: list[str]) -> Route:
         raise NotFound()
     values = found[0]._asdict()
     menu_json = values.pop(MENU_COLUMN)
-    mapper = Page.__mapper__.polymorphic_map[values["page_type"]]
-    if "categories_json" not in mapper.attrs:  # only posts have categories
-        del values["categories_json"]
-    page = join_session(db.session, mapper, values)
+    page = page_from_row(values)
     depends_on("menu")
     request.environ[MENU_KEY] = [
         MenuItem(item["title"], item["url_path"])
@@ -91,23 +88,13 @@ def menu() -> list[MenuItem]:
 
 @functools.cache
 def _resolve_statement() -> sa.Select:
-    """The deepest public page on the path: its columns, its products and (for a post)
-    categories as JSON, and the menu as JSON (see :func:`_menu_json`).
-
-    Rows, not an ORM query: :func:`resolve` builds the one page itself, where the ORM set
-    up its loaders for every page type on every read (3% of a cold post page).
-    Built once: the statement never changes (the paths and ``now`` bind when it runs).
+    """The deepest public page on the path as :func:`page_from_row` builds it, and the
+    menu as JSON (see :func:`_menu_json`). Built once: the statement never changes (the
+    paths and ``now`` bind when it runs).
     """
-    mapper = sa.inspect(Page)
-    columns = [p.columns[0].label(p.key) for p in mapper.column_attrs if not p.deferred]
     paths = sa.bindparam("paths", expanding=True)
     return (
-        sa.select(
-            *columns,
-            categories_json(Page.__table__.c.id).label("categories_json"),
-            mapper.column_attrs["products_json"].expression.label("products_json"),
-            _menu_json().label(MENU_COLUMN),
-        )
+        sa.select(*page_columns(), _menu_json().label(MENU_COLUMN))
         .where(Page.url_path.in_(paths), Page.public_clause())
         .order_by(Page.depth.desc())
         .limit(1)
