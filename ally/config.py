@@ -71,6 +71,10 @@ def from_environ(env: Mapping[str, str], instance_path: str) -> dict:
     }
 
 
+# Flask-Caching's file store, with the key prefix its own factory leaves out.
+FILE_STORE = "ally.cache.backends.PrefixedFileSystemCache"
+
+
 def cache_config(url: str, instance: Path) -> dict:
     """Flask-Caching settings for the page cache, from ``ALLY_CACHE_URL``.
 
@@ -88,9 +92,9 @@ def cache_config(url: str, instance: Path) -> dict:
             "CACHE_NO_NULL_WARNING": True,
         }
     if url == "":
-        settings = {"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": str(instance / "cache")}
+        settings = {"CACHE_TYPE": FILE_STORE, "CACHE_DIR": str(instance / "cache")}
     elif scheme == "filesystem":
-        settings = {"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": url.removeprefix("filesystem://")}
+        settings = {"CACHE_TYPE": FILE_STORE, "CACHE_DIR": url.removeprefix("filesystem://")}
     elif scheme in ("redis", "rediss"):
         settings = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url}
     elif url == "simple://":

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from ally import create_app
+from ally.config import FILE_STORE
 from ally.config import ConfigError
 from ally.config import from_environ
 
@@ -90,14 +91,14 @@ def test_catch_all_is_get_only(client, demo_site):
 @pytest.mark.parametrize(
     "url, expected",
     [
-        ("", {"CACHE_TYPE": "FileSystemCache", "ALLY_CACHE_ENABLED": True}),
+        ("", {"CACHE_TYPE": FILE_STORE, "ALLY_CACHE_ENABLED": True}),
         (
             "redis://cache:6379/2",
             {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": "redis://cache:6379/2"},
         ),
         (
             "filesystem:///srv/ally-cache",
-            {"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": "/srv/ally-cache"},
+            {"CACHE_TYPE": FILE_STORE, "CACHE_DIR": "/srv/ally-cache"},
         ),
         ("simple://", {"CACHE_TYPE": "SimpleCache"}),
         ("off", {"ALLY_CACHE_ENABLED": False}),

@@ -16,6 +16,7 @@ from ally import tree
 from ally.cache import responses as cache_responses
 from ally.cache import store as cache_store
 from ally.cache.edge import CacheEdge
+from ally.config import FILE_STORE
 from ally.extensions import cache
 from ally.models import Category
 from ally.models import Image
@@ -492,7 +493,7 @@ def test_workers_sharing_a_store_see_each_others_purges(app, site, db_session, t
         key: app.config[key]
         for key in ("TESTING", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "WTF_CSRF_ENABLED")
     }
-    store = {"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": str(tmp_path / "cache")}
+    store = {"CACHE_TYPE": FILE_STORE, "CACHE_DIR": str(tmp_path / "cache")}
     worker_a, worker_b = (create_app({**config, **store}) for _ in range(2))
     post_id = make_post(site.blog, title="Sleep well").id
     db_session.commit()
@@ -511,6 +512,34 @@ def test_workers_sharing_a_store_see_each_others_purges(app, site, db_session, t
     state, response = read(worker_b.test_client(), "/blog/sleep-well/")
     assert state == "MISS" and "Sleep better" in response.get_data(as_text=True)
     for worker in (worker_a, worker_b):
+        with worker.app_context():
+            cache.clear()
+            from ally.extensions import db
+
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_a_file_store_keys_its_entries_by_the_apps_fingerprint(app, site, db_session, tmp_path):
+    """Flask-Caching builds its file store without ``CACHE_KEY_PREFIX``; ALLY's adds it, so
+    another code, setting or database behind the same directory never reads this one's
+    pages (here: another site name)."""
+    from ally import create_app
+
+    config = {
+        key: app.config[key]
+        for key in ("TESTING", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "WTF_CSRF_ENABLED")
+    }
+    store = {"CACHE_TYPE": FILE_STORE, "CACHE_DIR": str(tmp_path / "cache")}
+    first = create_app({**config, **store})
+    renamed = create_app({**config, **store, "ALLY_SITE_NAME": "ALLY Shop"})
+    make_post(site.blog, title="Sleep well")
+    db_session.commit()
+    assert read(first.test_client(), "/blog/sleep-well/")[0] == "MISS"
+    assert read(first.test_client(), "/blog/sleep-well/")[0] == "HIT"
+    state, response = read(renamed.test_client(), "/blog/sleep-well/")
+    assert state == "MISS" and "ALLY Shop" in response.get_data(as_text=True)
+    for worker in (first, renamed):
         with worker.app_context():
             cache.clear()
             from ally.extensions import db
@@ -576,10 +605,22 @@ def test_an_unreachable_store_costs_speed_not_pages_or_saves(
     assert "purge of" in caplog.text and "store unreachable" in caplog.text
 
 
-def test_keys_change_with_code_settings_and_secret():
-    base = {"ALLY_SITE_NAME": "ALLY Essentials", "SECRET_KEY": "a", "CACHE_TYPE": "SimpleCache"}
+def test_keys_change_with_code_settings_secret_and_database():
+    """Another database behind the same store (staging and production sharing a Redis)
+    must not read the other's pages or counts."""
+    base = {
+        "ALLY_SITE_NAME": "ALLY Essentials",
+        "SECRET_KEY": "a",
+        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://ally@db/production",
+        "CACHE_TYPE": "SimpleCache",
+    }
     assert page_cache.fingerprint(base) == page_cache.fingerprint(dict(base))
-    for change in ({"ALLY_SITE_NAME": "ALLY Shop"}, {"SECRET_KEY": "b"}):
+    changes = (
+        {"ALLY_SITE_NAME": "ALLY Shop"},
+        {"SECRET_KEY": "b"},
+        {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://ally@db/staging"},
+    )
+    for change in changes:
         assert page_cache.fingerprint({**base, **change}) != page_cache.fingerprint(base)
     # Settings the pages do not show leave the keys alone.
     assert page_cache.fingerprint({**base, "CACHE_TYPE": "RedisCache"}) == page_cache.fingerprint(

@@ -75,11 +75,14 @@ def init_app(app: Flask) -> None:
 
 
 def fingerprint(config: Mapping) -> str:
-    """A hash of ALLY's code, templates and settings, which start the store's keys.
+    """A hash of ALLY's code, templates and settings, and of the database the pages come
+    from, which start the store's keys.
 
     A deploy, or a restart with another site name, checkout URL or secret key (which the
     CSRF placeholder comes from), starts with a fresh set of keys instead of serving pages
-    rendered under the old ones.
+    rendered under the old ones. So does another database behind the same store (staging
+    and production sharing a Redis, a restore into a new database): its pages and counts
+    are not the old one's, and no purge would tell the store.
     """
     settings = repr(_settings(config)).encode()
     return hashlib.sha256(_code_digest() + settings).hexdigest()[:12]
@@ -102,5 +105,5 @@ def _settings(config: Mapping) -> list[tuple[str, str]]:
     return sorted(
         (key, repr(value))
         for key, value in config.items()
-        if key.startswith("ALLY_") or key == "SECRET_KEY"
+        if key.startswith("ALLY_") or key in ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI")
     )
