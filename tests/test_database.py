@@ -151,10 +151,10 @@ def test_driver_reads_return_what_sqlalchemy_returns(app, site, db_session):
         (_resolve_statement(), {"paths": prefixes(["blog", post.slug])}),
         (_resolve_statement(), {"paths": prefixes(["no-such-page"])}),
         (_resolve_statement(), {"paths": prefixes(["blog"])}),  # that shape, other values
-        (_posts_statement(True, False), {"blog_id": site.blog.id, "limit": 10, "offset": 0}),
-        (_posts_statement(True, False), {"blog_id": site.blog.id, "limit": 10, "offset": 1}),
+        (_posts_statement(True, False, False), {"blog_id": site.blog.id, "limit": 10, "offset": 0}),
+        (_posts_statement(True, False, True), {"blog_id": site.blog.id, "limit": 10, "offset": 1}),
         (
-            _posts_statement(True, True),
+            _posts_statement(True, True, False),
             {"blog_id": site.blog.id, "category_id": site.health.id, "limit": 1, "offset": 0},
         ),
         (_menu_statement(), {}),

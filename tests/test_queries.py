@@ -12,6 +12,7 @@ from ally.models import Page
 from ally.models import Product
 from ally.models.page_types import page_columns
 from ally.models.page_types import page_from_row
+from ally.models.page_types import public_posts
 from ally.models.sql import body_names
 
 from .factories import make_post
@@ -186,23 +187,43 @@ def test_body_names_reads_the_block_and_key_it_is_given(site, db_session):
 
 
 @pytest.mark.parametrize(
-    ("url", "window"),
+    ("url", "window", "skipping"),
     [
-        ("/blog/?page=2", "LIMIT 11 OFFSET 10"),
-        ("/blog/category/recovery/", "LIMIT 11 OFFSET 0"),
+        ("/blog/?page=2", "LIMIT 11 OFFSET 10", True),
+        ("/blog/category/recovery/", "LIMIT 11 OFFSET 0", False),
     ],
 )
 def test_a_listings_window_is_written_into_its_sql(
-    app, client, site, db_session, count_queries, monkeypatch, url, window
+    app, client, site, db_session, count_queries, monkeypatch, url, window, skipping
 ):
     """So PostgreSQL can keep one plan per listing page instead of planning each request
-    (see ``windowed``); the rows are still the window's."""
+    (see ``windowed``); the rows are still the window's. Past the first page the window
+    picks the posts' ids in a subquery, and the cards' columns (their categories' JSON
+    among them) are computed for its rows only, not for every row it skips."""
     monkeypatch.setitem(app.config, "ALLY_CACHE_ENABLED", False)
     build(site, db_session, 0, 15, [make_product("Melatonin", 2499)] * 2)
     with count_queries() as counter:
         response = client.get(url)
     assert response.status_code == 200
-    windowed = [s for s in counter.statements if " ".join(s.split()).endswith(window)]
+    windowed = [" ".join(s.split()) for s in counter.statements if window in " ".join(s.split())]
     assert len(windowed) == 1, counter.statements
+    if skipping:
+        assert f"{window}) AS" in windowed[0], windowed[0]
+    else:
+        assert windowed[0].endswith(window), windowed[0]
     if url.startswith("/blog/?page=2"):
         assert response.text.count('<article class="post-card">') == 5
+
+
+def test_later_pages_of_cards_continue_the_first(site, db_session):
+    """Pages past the first read their window's ids first (see ``_posts_statement``); the
+    pages must still split the posts in order, cards whole, with a category or without."""
+    build(site, db_session, 0, 15, [make_product("Melatonin", 2499)] * 2)
+    for category_id in (None, site.recovery.id):
+        everything = public_posts(site.blog.id, category_id, limit=50)
+        paged = [
+            card
+            for number in range(4)
+            for card in public_posts(site.blog.id, category_id, limit=4, offset=4 * number)
+        ]
+        assert len(everything) > 4 and paged == everything

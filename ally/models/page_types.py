@@ -67,7 +67,7 @@ def public_posts(
 
     depends_on("posts" if blog_id is None else f"children:{blog_id}")
     params = {"blog_id": blog_id, "category_id": category_id, "limit": limit, "offset": offset}
-    statement = _posts_statement(blog_id is not None, category_id is not None)
+    statement = _posts_statement(blog_id is not None, category_id is not None, offset > 0)
     cards = []
     for *columns, image_id, categories_json in rows(statement, params):
         card = PostCard(
@@ -85,28 +85,33 @@ def _card_tags(card: PostCard) -> list[str]:
 
 
 @functools.cache
-def _posts_statement(in_blog: bool, in_category: bool) -> sa.Select:
+def _posts_statement(in_blog: bool, in_category: bool, skipping: bool) -> sa.Select:
     """A card's columns by name, then what its last two are built from: the feed image's
     id and the categories as JSON (see ``BlogPage.categories_json``).
 
     Built once per shape with every value a parameter, the window written in when it runs
     (see :func:`~ally.models.base.windowed`): building and hashing a statement cost a
     listing more than PostgreSQL takes to run it.
+
+    Past the first page (``skipping``), the window's ids are found first and the columns
+    computed for those rows only: the database computed them, categories and all, for
+    every row it skipped, and page 5,000 of ``/blog/`` took a third of a second.
     """
-    query = (
-        sa.select(
-            *(getattr(BlogPage, name) for name in PostCard._fields[:-2]),
-            BlogPage.feed_image_id,
-            BlogPage.categories_json,
-        )
-        .where(Page.public_clause())
-        .order_by(BlogPage.date.desc(), BlogPage.id.desc())
-    )
+    criteria = [Page.public_clause()]
     if in_blog:
-        query = query.where(BlogPage.parent_id == sa.bindparam("blog_id"))
+        criteria.append(BlogPage.parent_id == sa.bindparam("blog_id"))
     if in_category:
-        query = query.where(BlogPage.categories.any(Category.id == sa.bindparam("category_id")))
-    return windowed(query)
+        criteria.append(BlogPage.categories.any(Category.id == sa.bindparam("category_id")))
+    order = (BlogPage.date.desc(), BlogPage.id.desc())
+    columns = sa.select(
+        *(getattr(BlogPage, name) for name in PostCard._fields[:-2]),
+        BlogPage.feed_image_id,
+        BlogPage.categories_json,
+    )
+    if not skipping:
+        return windowed(columns.where(*criteria).order_by(*order))
+    window = windowed(sa.select(BlogPage.id).where(*criteria).order_by(*order)).subquery()
+    return columns.join(window, BlogPage.id == window.c.id).order_by(*order)
 
 
 def public_children(page: Page) -> list[Page]:
