@@ -57,6 +57,12 @@ def purge_on_commit(db_session: Session, *tags: str) -> None:
     db_session.info.setdefault(PURGE_INFO_KEY, set()).update(tags)
 
 
+def row_tag(table: str, pk: int) -> str:
+    """The tag of one row: what a response showing it depends on, and what changing it
+    purges."""
+    return f"{table}:{pk}"
+
+
 def row_tags(obj: object) -> list[str]:
     """The tags a response that shows ``obj`` depends on, read without loading anything."""
     if not isinstance(obj, CACHED_MODELS):
@@ -67,13 +73,13 @@ def row_tags(obj: object) -> list[str]:
     if isinstance(obj, Page):
         # Without its path (an expired row) the page could be anywhere: depend on them all.
         return page_tags(state.identity[0], state.dict.get("url_path"))
-    return [f"{obj.__tablename__}:{state.identity[0]}"]
+    return [row_tag(obj.__tablename__, state.identity[0])]
 
 
 def page_tags(page_id: int, url_path: str | None) -> list[str]:
     """The tags a response showing the page ``page_id`` at ``url_path`` depends on: the
     row, and every ancestor a move of would change its path (all pages, path unknown)."""
-    return [f"pages:{page_id}", *(subtree_tags(url_path) if url_path else ["pages"])]
+    return [row_tag("pages", page_id), *(subtree_tags(url_path) if url_path else ["pages"])]
 
 
 def subtree_tag(url_path: str) -> str:
@@ -93,7 +99,7 @@ def purge_tags(obj: object) -> set[str]:
     if not isinstance(obj, CACHED_MODELS):
         return set()
     table = obj.__tablename__
-    tags = {f"{table}:{obj.id}", table}
+    tags = {row_tag(table, obj.id), table}
     if isinstance(obj, Page):
         tags |= _page_set_tags(obj)
     return tags

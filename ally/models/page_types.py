@@ -80,8 +80,10 @@ def public_posts(
 
 def _card_tags(card: PostCard) -> list[str]:
     """The rows besides the post's own that ``card`` shows: its categories and image."""
-    tags = [f"categories:{category.id}" for category in card.filed_under]
-    return [*tags, f"images:{card.feed_image.id}"] if card.feed_image else tags
+    from ally.cache.tags import row_tag
+
+    tags = [row_tag("categories", category.id) for category in card.filed_under]
+    return [*tags, row_tag("images", card.feed_image.id)] if card.feed_image else tags
 
 
 @functools.cache
@@ -228,8 +230,8 @@ class BlogPage(Page):
         secondary=post_categories, order_by=Category.name
     )
     # The same categories as JSON objects, computed in SQL; only loaded where a query
-    # undefers it (``WITH_CATEGORIES``) or a read of rows brings it (routing), so a page
-    # showing them costs no query of its own.
+    # undefers it (``WITH_CATEGORIES``) or a read of rows brings it (``page_columns``:
+    # routing, the API detail), so a page showing them costs no query of its own.
     categories_json: Mapped[list | None] = column_property(
         categories_json(Page.__table__.c.id), deferred=True
     )
@@ -241,6 +243,7 @@ class BlogPage(Page):
         (it may hold an edit not saved yet), else from ``categories_json`` when the query
         brought it, else loaded now."""
         from ally.cache import depends_on
+        from ally.cache.tags import row_tag
 
         if "categories" in self.__dict__ or "categories_json" not in self.__dict__:
             return [CategoryRef(c.id, c.name, c.slug) for c in self.categories]
@@ -249,7 +252,7 @@ class BlogPage(Page):
         if cached is None or cached[0] is not source:
             refs = category_refs(source)
             # Not loaded as rows, so not recorded by the cache: a rename must still purge.
-            depends_on(*(f"categories:{ref.id}" for ref in refs))
+            depends_on(*(row_tag("categories", ref.id) for ref in refs))
             cached = self.__dict__["_filed_under"] = (source, refs)
         return cached[1]
 
