@@ -41,6 +41,15 @@ target_db = current_app.extensions["migrate"].db
 # ... etc.
 
 
+def include_object(object, name, type_, reflected, compare_to):
+    """Leave autogenerate blind to what ALLY keeps in the database without mapping it:
+    PostgreSQL's search vector and its index (``ally/models/search.py``)."""
+    from ally.models.search import VECTOR_COLUMN
+    from ally.models.search import VECTOR_INDEX
+
+    return not (reflected and compare_to is None and name in (VECTOR_COLUMN, VECTOR_INDEX))
+
+
 def get_metadata():
     if hasattr(target_db, "metadatas"):
         return target_db.metadatas[None]
@@ -85,6 +94,7 @@ def run_migrations_online():
                 logger.info("No changes in schema detected.")
 
     conf_args = current_app.extensions["migrate"].configure_args
+    conf_args.setdefault("include_object", include_object)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

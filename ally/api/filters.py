@@ -2,6 +2,7 @@
 (``child_of``, ``ancestor_of``, ``descendant_of``), ALLY's additions, ordering, search,
 then ``limit``/``offset``. Every malformed value is a 400 with Wagtail's message."""
 
+from collections.abc import Callable
 from collections.abc import Mapping
 
 import sqlalchemy as sa
@@ -13,12 +14,16 @@ from ally.models import Category
 from ally.models import Page
 from ally.models.base import MAX_ID
 from ally.models.page_types import public_page_by_id
+from ally.models.search import search_terms
 from ally.site.routing import prefixes
 
 from .endpoints import to_date
 from .endpoints import to_datetime
 from .errors import ApiError
 from .fields import Field
+
+# How a search matches rows: (terms, any_word) → a condition.
+Matcher = Callable[[list[str], bool], sa.ColumnElement[bool]]
 
 KNOWN = frozenset(
     {
@@ -169,20 +174,29 @@ def ordering(query: sa.Select, args: Mapping, fields: dict[str, Field], default)
     return query.order_by(*columns, *default)
 
 
-def search(query: sa.Select, args: Mapping, columns) -> sa.Select:
-    """Every word (``search_operator=and``, the default) or any word (``or``) must match."""
+def search(query: sa.Select, args: Mapping, match: Matcher) -> sa.Select:
+    """Every word (``search_operator=and``, the default) or any word (``or``) must match;
+    ``match(terms, any_word)`` says how a row matches them."""
     if "search" not in args:
         return query
     operator = args.get("search_operator", "and")
     if operator not in ("and", "or"):
         raise ApiError("search_operator must be 'and' or 'or'")
-    terms = [t for t in args["search"].lower().replace("\x00", " ").split() if t][:10]
-    if not terms:
-        return query
-    matches = [
-        sa.or_(*(sa.func.lower(c).contains(t, autoescape=True) for c in columns)) for t in terms
-    ]
-    return query.where(sa.and_(*matches) if operator == "and" else sa.or_(*matches))
+    terms = search_terms(args["search"])
+    return query.where(match(terms, operator == "or")) if terms else query
+
+
+def in_columns(*columns) -> Matcher:
+    """A :func:`search` matcher for small tables: each word a substring of one of
+    ``columns``, in any case."""
+
+    def match(terms: list[str], any_word: bool) -> sa.ColumnElement[bool]:
+        matches = [
+            sa.or_(*(sa.func.lower(c).contains(t, autoescape=True) for c in columns)) for t in terms
+        ]
+        return sa.or_(*matches) if any_word else sa.and_(*matches)
+
+    return match
 
 
 def pagination(args: Mapping, limit_max: int) -> tuple[int, int]:

@@ -4,6 +4,7 @@ Only live pages are ever served. Responses carry an ``ETag`` (and ``Last-Modifie
 pages) and answer revalidation with 304; CORS is opened to ``ALLY_CORS_ORIGINS``.
 """
 
+import contextlib
 import functools
 from typing import Any
 from urllib.parse import urlencode
@@ -30,6 +31,7 @@ from ally.models.base import MAX_ID
 from ally.models.page_types import page_columns
 from ally.models.page_types import page_from_row
 from ally.models.page_types import promo_paths
+from ally.models.search import through_index
 from ally.site.routing import resolve
 from ally.site.routing import split_path
 
@@ -115,13 +117,14 @@ def pages_listing():
     query = filters.field_filters(query, args, fields)
     query = filters.tree_filters(query, args)
     query = filters.ordering(query, args, fields, default=(Page.url_path,))
-    query = filters.search(query, args, (Page.search_text,))
+    query = filters.search(query, args, Page.matching)
     offset, limit = filters.pagination(args, current_app.config["ALLY_API_LIMIT_MAX"])
     ctx = context()
     selected = select_fields(fields, endpoints.PAGE_LISTING_DEFAULT, fields_config(), listing=True)
-    total = count(query, entity.id)  # entity, so a single type keeps its discriminator
     loaders = endpoints.load_options({f.name for f, _ in selected})
-    pages = db.session.scalars(query.options(*loaders).offset(offset).limit(limit)).all()
+    with through_index(db.session) if "search" in args else contextlib.nullcontext():
+        total = count(query, entity.id)  # entity, so a single type keeps its discriminator
+        pages = db.session.scalars(query.options(*loaders).offset(offset).limit(limit)).all()
     prepare_pages(pages, selected, ctx)
     return conditional(envelope(total, [serialize(p, selected, ctx) for p in pages]), pages)
 
@@ -210,7 +213,7 @@ def listing(name: str):
     filters.check_params(args, endpoint.fields, filters.KNOWN)
     query = filters.field_filters(endpoint.base_query(), args, endpoint.fields)
     query = filters.ordering(query, args, endpoint.fields, default=(endpoint.model.id,))
-    query = filters.search(query, args, endpoint.search_columns)
+    query = filters.search(query, args, filters.in_columns(*endpoint.search_columns))
     offset, limit = filters.pagination(args, current_app.config["ALLY_API_LIMIT_MAX"])
     ctx = context()
     selected = select_fields(

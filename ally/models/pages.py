@@ -28,6 +28,8 @@ from .base import TimestampMixin
 from .base import UTCDateTime
 from .base import utcnow
 from .commerce import Product
+from .search import VECTOR_COLUMN
+from .search import matches_words
 from .sql import adopt
 from .sql import body_names
 from .sql import json_array_agg
@@ -221,6 +223,13 @@ class Page(TimestampMixin, Base):
         if self.live:
             return "live + draft" if self.has_unpublished_changes else "live"
         return "expired" if self.expired else "draft"
+
+    @classmethod
+    def matching(cls, terms: list[str], any_word: bool = False) -> sa.ColumnElement[bool]:
+        """Pages whose title, intro or body hold every one of ``terms`` (``any_word``: one
+        of them); indexed on PostgreSQL, see :mod:`ally.models.search`."""
+        vector = sa.literal_column(f"{cls.__tablename__}.{VECTOR_COLUMN}")
+        return matches_words(Page.search_text, vector, terms, any_word)
 
     # -- body (StreamField JSON) --
     @property

@@ -28,6 +28,8 @@ from ally.models import Page
 from ally.models.blog import CategoryRef
 from ally.models.page_types import public_posts
 from ally.models.pages import category_path
+from ally.models.search import search_terms
+from ally.models.search import through_index
 
 from . import feeds
 from .paging import page_number_arg
@@ -145,19 +147,21 @@ def _category_or_404(slug: str, categories: list[CategoryRef]) -> CategoryRef:
 @bp.get("/search/")
 @cacheable(query=("q", "page"))
 def search():
-    """Published pages whose title, intro or body contain every word of ``q``."""
+    """Published pages whose title, intro or body hold every word of ``q``, newest first."""
     q = request.args.get("q", "").strip()
     if len(q) > MAX_QUERY_LENGTH or "\x00" in q:
         abort(400, description=f"Search for at most {MAX_QUERY_LENGTH} characters.")
-    terms = q.lower().split()[:10]
+    terms = search_terms(q)
     results = None
     if terms:
         depends_on("pages")
-        query = sa.select(Page).where(Page.public_clause(), Page.depth > 1)
-        for term in terms:
-            query = query.where(Page.search_text.contains(term, autoescape=True))
-        query = query.order_by(Page.last_published_at.desc(), Page.id.desc())
-        results = paginate(query, page_number_arg(), current_app.config["ALLY_POSTS_PER_PAGE"])
+        query = (
+            sa.select(Page)
+            .where(Page.public_clause(), Page.depth > 1, Page.matching(terms))
+            .order_by(Page.last_published_at.desc(), Page.id.desc())
+        )
+        with through_index(db.session):
+            results = paginate(query, page_number_arg(), current_app.config["ALLY_POSTS_PER_PAGE"])
     return render_template("site/search.html", q=q, results=results)
 
 
