@@ -131,6 +131,27 @@ def count_queries(app):
     return Counter
 
 
+@pytest.fixture
+def explain(db_session):
+    """The database's plan for a statement, as text: ``EXPLAIN QUERY PLAN`` on SQLite,
+    ``EXPLAIN`` on PostgreSQL. There, unless ``as_is``, sequential scans, bitmap scans and
+    sorts are priced out for the test's transaction: a handful of rows is cheapest to
+    read whole and sort, so only then does the plan show the index a large table would
+    be read through, in its order."""
+
+    def plan(statement, *, as_is: bool = False) -> str:
+        compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
+        if db.engine.dialect.name == "sqlite":
+            rows = db_session.execute(sa.text(f"EXPLAIN QUERY PLAN {compiled}"))
+            return "\n".join(row[-1] for row in rows)
+        if not as_is:
+            for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+                db_session.execute(sa.text(f"SET LOCAL {setting} = off"))
+        return "\n".join(db_session.execute(sa.text(f"EXPLAIN {compiled}")).scalars())
+
+    return plan
+
+
 PASSWORD = "correct-horse-battery"
 
 

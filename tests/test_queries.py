@@ -227,3 +227,13 @@ def test_later_pages_of_cards_continue_the_first(site, db_session):
             for card in public_posts(site.blog.id, category_id, limit=4, offset=4 * number)
         ]
         assert len(everything) > 4 and paged == everything
+
+
+def test_the_explorer_reads_children_in_index_order(site, explain):
+    """A blog's page in the admin explorer reads a page of rows from ``ix_pages_children``
+    rather than sorting every child (60 ms a view at 100,000 posts before the index)."""
+    from ally.admin.explorer import children_statement
+
+    plan = explain(children_statement(site.blog.id).limit(51))
+    assert "ix_pages_children" in plan, plan
+    assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan

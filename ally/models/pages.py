@@ -66,6 +66,10 @@ class Page(TimestampMixin, Base):
     __tablename__ = "pages"
     __table_args__ = (
         sa.UniqueConstraint("parent_id", "slug"),
+        # A parent's children in tree order (the admin's explorer, public children) read
+        # in index order instead of sorting every child: a page of a blog of 100,000 posts
+        # in the explorer took 60 ms. Also serves every lookup by parent.
+        sa.Index("ix_pages_children", "parent_id", "position", "id"),
         # Listings: a parent's children newest first, live ones only.
         sa.Index("ix_pages_listing", "parent_id", "live", "date", "id"),
         # The API's listings of one type in tree order read the first rows in index order
@@ -92,9 +96,7 @@ class Page(TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     page_type: Mapped[str] = mapped_column(sa.String(64))
-    parent_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("pages.id", ondelete="CASCADE"), index=True
-    )
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("pages.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(default=0)
     depth: Mapped[int] = mapped_column(default=1)
     slug: Mapped[str] = mapped_column(sa.String(255))
