@@ -29,7 +29,9 @@ READS = [
     "/",
     "/blog/",
     "/blog/category/recovery/",
+    "/search/?q=melatonin+sleep",
     "/api/v2/pages/?type=blog.BlogPage&limit=10",
+    "/api/v2/pages/?search=probiotic&limit=10",
     "/api/v2/products/",
 ]
 
