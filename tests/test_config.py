@@ -151,3 +151,18 @@ def test_web_workers_do_not_load_migrations_but_the_cli_does(tmp_path):
         check=True,
     )
     assert "(head)" in current.stdout
+
+
+def test_gunicorn_workers_freeze_what_loading_the_app_made():
+    """Full collections skip the objects a worker holds for life (``gunicorn.conf.py``)."""
+    import gc
+    import runpy
+    from pathlib import Path
+
+    settings = runpy.run_path(str(Path(__file__).parents[1] / "gunicorn.conf.py"))
+    gc.unfreeze()
+    try:
+        settings["post_worker_init"](worker=None)
+        assert gc.get_freeze_count() > 1000
+    finally:
+        gc.unfreeze()
