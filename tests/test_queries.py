@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from ally.admin.explorer import children_statement
 from ally.extensions import db
 from ally.models import Page
 from ally.models import Product
@@ -232,8 +233,6 @@ def test_later_pages_of_cards_continue_the_first(site, db_session):
 def test_the_explorer_reads_children_in_index_order(site, explain):
     """A blog's page in the admin explorer reads a page of rows from ``ix_pages_children``
     rather than sorting every child (60 ms a view at 100,000 posts before the index)."""
-    from ally.admin.explorer import children_statement
-
     plan = explain(children_statement(site.blog.id).limit(51))
     assert "ix_pages_children" in plan, plan
     assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan

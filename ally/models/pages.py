@@ -231,7 +231,7 @@ class Page(TimestampMixin, Base):
         """Pages whose title, intro or body hold every one of ``terms`` (``any_word``: one
         of them); indexed on PostgreSQL, see :mod:`ally.models.search`."""
         vector = sa.literal_column(f"{cls.__tablename__}.{VECTOR_COLUMN}")
-        return matches_words(Page.search_text, vector, terms, any_word)
+        return matches_words(cls.search_text, vector, terms, any_word)
 
     # -- body (StreamField JSON) --
     @property
