@@ -16,6 +16,7 @@ from ally.models.page_types import page_from_row
 from ally.models.page_types import public_posts
 from ally.models.sql import body_names
 
+from .factories import make_page
 from .factories import make_post
 from .factories import make_product
 
@@ -194,13 +195,15 @@ def test_body_names_reads_the_block_and_key_it_is_given(site, db_session):
         ("/blog/category/recovery/", "LIMIT 11 OFFSET 0", False),
     ],
 )
-def test_a_listings_window_is_written_into_its_sql(
+def test_a_listings_window_and_blog_are_written_into_its_sql(
     app, client, site, db_session, count_queries, monkeypatch, url, window, skipping
 ):
     """So PostgreSQL can keep one plan per listing page instead of planning each request
-    (see ``windowed``); the rows are still the window's. Past the first page the window
-    picks the posts' ids in a subquery, and the cards' columns (their categories' JSON
-    among them) are computed for its rows only, not for every row it skips."""
+    (see ``written_in``): at 100,000 posts a plan for any blog, category and window cost
+    more than the one for these, and every listing was planned again. The rows are still
+    the window's. Past the first page the window picks the posts' ids in a subquery, and
+    the cards' columns (their categories' JSON among them) are computed for its rows only,
+    not for every row it skips."""
     monkeypatch.setitem(app.config, "ALLY_CACHE_ENABLED", False)
     build(site, db_session, 0, 15, [make_product("Melatonin", 2499)] * 2)
     with count_queries() as counter:
@@ -212,8 +215,33 @@ def test_a_listings_window_is_written_into_its_sql(
         assert f"{window}) AS" in windowed[0], windowed[0]
     else:
         assert windowed[0].endswith(window), windowed[0]
+    assert f"pages.parent_id = {site.blog.id} " in windowed[0], windowed[0]
+    if "category" in url:
+        assert f"categories.id = {site.recovery.id})" in windowed[0], windowed[0]
     if url.startswith("/blog/?page=2"):
         assert response.text.count('<article class="post-card">') == 5
+
+
+def test_a_pages_children_are_read_with_its_id_written_in(
+    app, client, site, db_session, count_queries
+):
+    """The children a standard page lists are read with its id written into the SQL, as
+    listings' blogs are (see ``written_in``), and each page gets its own children."""
+    app.config["ALLY_CACHE_ENABLED"] = False
+    about = make_page(site.home, slug="about", title="About")
+    make_page(about, title="Our team")
+    shop = make_page(site.home, slug="shop", title="Shop")
+    make_page(shop, title="Returns")
+    db_session.commit()
+    with count_queries() as counter:
+        assert "Our team" in client.get("/about/").text
+        returns = client.get("/shop/").text
+    assert "Returns" in returns and "Our team" not in returns
+    statements = [" ".join(s.split()) for s in counter.statements]
+    children = [s for s in statements if s.endswith("ORDER BY pages.position")]
+    assert len(children) == 2, statements
+    for sql, page in zip(children, (about, shop), strict=True):
+        assert f"pages.parent_id = {page.id} " in sql, sql
 
 
 def test_later_pages_of_cards_continue_the_first(site, db_session):

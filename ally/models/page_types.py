@@ -21,6 +21,7 @@ from werkzeug.exceptions import NotFound
 from ally.blocks import BodyBlock
 
 from .base import windowed
+from .base import written_in
 from .blog import Category
 from .blog import CategoryRef
 from .blog import category_refs
@@ -91,9 +92,9 @@ def _posts_statement(in_blog: bool, in_category: bool, skipping: bool) -> sa.Sel
     """A card's columns by name, then what its last two are built from: the feed image's
     id and the categories as JSON (see ``BlogPage.categories_json``).
 
-    Built once per shape with every value a parameter, the window written in when it runs
-    (see :func:`~ally.models.base.windowed`): building and hashing a statement cost a
-    listing more than PostgreSQL takes to run it.
+    Built once per shape, the blog, the category and the window written in when it runs
+    (see :func:`~ally.models.base.written_in`), the time a parameter: building and hashing a
+    statement cost a listing more than PostgreSQL takes to run it.
 
     Past the first page (``skipping``), the window's ids are found first and the columns
     computed for those rows only: the database computed them, categories and all, for
@@ -101,9 +102,9 @@ def _posts_statement(in_blog: bool, in_category: bool, skipping: bool) -> sa.Sel
     """
     criteria = [Page.public_clause()]
     if in_blog:
-        criteria.append(BlogPage.parent_id == sa.bindparam("blog_id"))
+        criteria.append(BlogPage.parent_id == written_in("blog_id"))
     if in_category:
-        criteria.append(BlogPage.categories.any(Category.id == sa.bindparam("category_id")))
+        criteria.append(BlogPage.categories.any(Category.id == written_in("category_id")))
     order = (BlogPage.date.desc(), BlogPage.id.desc())
     columns = sa.select(
         *(getattr(BlogPage, name) for name in PostCard._fields[:-2]),
@@ -138,10 +139,11 @@ def _public_by_id_statement() -> sa.Select:
 
 @functools.cache
 def _children_statement() -> sa.Select:
-    """A page's public children in tree order; built once, the parent a parameter."""
+    """A page's public children in tree order; built once, the parent written in (see
+    :func:`~ally.models.base.written_in`)."""
     return (
         sa.select(Page)
-        .where(Page.parent_id == sa.bindparam("parent_id"), Page.public_clause())
+        .where(Page.parent_id == written_in("parent_id"), Page.public_clause())
         .order_by(Page.position)
     )
 
