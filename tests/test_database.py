@@ -137,10 +137,10 @@ def test_driver_reads_return_what_sqlalchemy_returns(app, site, db_session):
     must serve the next."""
     from ally.models.page_types import _posts_statement
     from ally.models.page_types import _promo_paths_statement
+    from ally.site.routing import _categories_statement
     from ally.site.routing import _menu_statement
     from ally.site.routing import _resolve_statement
     from ally.site.routing import prefixes
-    from ally.site.views import _ALL_CATEGORIES
 
     product = make_product("Melatonin", 2499)
     promo = {"type": "product_promo", "value": {"product": product.id, "headline": "Sleep"}}
@@ -159,7 +159,7 @@ def test_driver_reads_return_what_sqlalchemy_returns(app, site, db_session):
         ),
         (_menu_statement(), {}),
         (_promo_paths_statement(), {"ids": [product.id, product.id + 1]}),
-        (_ALL_CATEGORIES, {}),
+        (_categories_statement(), {}),
     ]
     for statement, params in reads:
         keys, expected = _sqlalchemy_rows(statement, params)
@@ -175,6 +175,8 @@ def test_driver_reads_return_what_sqlalchemy_returns(app, site, db_session):
     ]
     assert [row.id for row in rows(*reads[1])] == [site.home.id]  # the deepest on that path
     assert [row.id for row in rows(*reads[2])] == [site.blog.id]
+    assert len(rows(*reads[2])[0].ally_categories) == 2  # a blog index's row lists them
+    assert not resolved.ally_categories  # a post's does not (SQLite aggregates none as [])
     assert len(rows(*reads[3])) == 1 and rows(*reads[4]) == []  # one public post
 
 
@@ -190,7 +192,7 @@ def test_a_server_lost_during_a_read_is_sqlalchemys_disconnect(client, site, db_
     invalidated disconnect (the error pages answer 503), and the next request reconnects."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite has no server to lose")
-    from ally.site.views import _ALL_CATEGORIES
+    from ally.site.routing import _categories_statement
 
     db_session.commit()
     pid = db_session.connection().connection.driver_connection.info.backend_pid
@@ -200,7 +202,7 @@ def test_a_server_lost_during_a_read_is_sqlalchemys_disconnect(client, site, db_
         conn.execute(sa.text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
     admin.dispose()
     with pytest.raises(sa.exc.OperationalError) as lost:
-        rows(_ALL_CATEGORIES)
+        rows(_categories_statement())
     assert lost.value.connection_invalidated
     db_session.rollback()
     db_session.close()

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import template_rendered
 
 from ally import tree
+from ally.models import Category
 from ally.models import Page
 from ally.models import Subscriber
 from ally.models import utcnow
@@ -189,6 +190,25 @@ def test_new_category_gets_its_listing_and_feed_at_once(client, site, db_session
     db_session.commit()
     assert titles(client.get("/blog/category/nutrition/")) == ["Eat well"]
     assert client.get("/blog/category/nutrition/feed.xml").status_code == 200
+
+
+def test_the_category_filter_lists_every_category_in_the_databases_order(client, site, db_session):
+    """The listing's filter reads every category with the blog's row (in the database's
+    order by name, whatever its collation), the current one marked, descriptions shown."""
+    from .factories import make_category
+
+    make_category("zinc")
+    make_category("apple cider", slug="apple-cider").description = "Tart & <sweet>"
+    db_session.commit()
+    names = db_session.scalars(sa.select(Category.name).order_by(Category.name)).all()
+    page = client.get("/blog/category/apple-cider/").get_data(as_text=True)
+    nav = page[page.index('class="category-filter"') :]
+    listed = re.findall(
+        r'<li><a href="/blog/category/[^"]+/"(?: aria-current="page")?>([^<]+)<', nav
+    )
+    assert [html.unescape(name) for name in listed] == names
+    assert 'aria-current="page">apple cider<' in nav
+    assert '<p class="lead">Tart &amp; &lt;sweet&gt;</p>' in page
 
 
 # -- visibility ----------------------------------------------------------------------------

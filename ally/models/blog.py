@@ -9,6 +9,8 @@ from sqlalchemy.orm import mapped_column
 
 from .base import Base
 from .base import TimestampMixin
+from .sql import json_array_agg
+from .sql import json_object
 
 post_categories = sa.Table(
     "post_categories",
@@ -40,6 +42,29 @@ class CategoryRef(NamedTuple):
     name: str
     slug: str
     description: str | None = None
+
+
+def every_category_json() -> sa.ScalarSelect:
+    """Every category (``id``, ``name``, ``slug``, ``description``) as a JSON array for a
+    read that brings them beside other rows; each object carries its ``rank`` by name in
+    the database's order, since SQLite can't order inside an aggregate (see
+    :func:`every_category`)."""
+    table = Category.__table__
+    ranked = sa.select(
+        table.c.id,
+        table.c.name,
+        table.c.slug,
+        table.c.description,
+        sa.func.row_number().over(order_by=table.c.name).label("rank"),
+    ).subquery()
+    item = json_object(*(part for c in ranked.c for part in (c.key, c)))
+    return sa.select(json_array_agg(item)).scalar_subquery()
+
+
+def every_category(rows: list[dict]) -> list[CategoryRef]:
+    """Categories by name from :func:`every_category_json`'s objects."""
+    ordered = sorted(rows, key=lambda row: row["rank"])
+    return [CategoryRef(r["id"], r["name"], r["slug"], r["description"]) for r in ordered]
 
 
 def category_refs(rows: list[dict] | None) -> list[CategoryRef]:

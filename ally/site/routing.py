@@ -14,9 +14,13 @@ from werkzeug.exceptions import NotFound
 from ally.cache import depends_on
 from ally.database import rows
 from ally.extensions import db
+from ally.models import BlogIndexPage
 from ally.models import Page
 from ally.models import Redirect
 from ally.models import Route
+from ally.models.blog import CategoryRef
+from ally.models.blog import every_category
+from ally.models.blog import every_category_json
 from ally.models.page_types import page_columns
 from ally.models.page_types import page_from_row
 from ally.models.sql import json_array_agg
@@ -25,6 +29,8 @@ from ally.models.sql import json_object
 MAX_PATH_LENGTH = 1024
 MENU_KEY = "ally.menu"
 MENU_COLUMN = "ally_menu"  # the menu's JSON, beside the page's columns
+CATEGORIES_KEY = "ally.categories"
+CATEGORIES_COLUMN = "ally_categories"  # every category's JSON, for a blog index
 _COMPONENT_RE = re.compile(r"^[A-Za-z0-9._-]{1,255}$")
 
 
@@ -61,14 +67,18 @@ def resolve(components: list[str]) -> Route:
     """The deepest public page on the path, asked to route what is left below it.
 
     The same read brings the header menu as JSON in the page's row, kept for :func:`menu`,
-    so that a page costs one query and one ORM object for both.
+    and for a blog index every category, kept for :func:`all_categories` (its listings filter
+    by them), so that a page costs one query and one ORM object for all.
     """
     found = rows(_resolve_statement(), {"paths": prefixes(components)})
     if not found:
         raise NotFound()
     values = found[0]._asdict()
     menu_json = values.pop(MENU_COLUMN)
+    categories_json = values.pop(CATEGORIES_COLUMN)
     page = page_from_row(values)
+    if isinstance(page, BlogIndexPage):
+        request.environ[CATEGORIES_KEY] = every_category(categories_json or [])
     depends_on("menu")
     request.environ[MENU_KEY] = [
         MenuItem(item["title"], item["url_path"])
@@ -86,15 +96,35 @@ def menu() -> list[MenuItem]:
     return [MenuItem(row.title, row.url_path) for row in rows(_menu_statement())]
 
 
+def all_categories() -> list[CategoryRef]:
+    """Every category by name: those :func:`resolve` read with a blog index, else one
+    query of their own."""
+    depends_on("categories")
+    if has_request_context() and CATEGORIES_KEY in request.environ:
+        return request.environ[CATEGORIES_KEY]
+    return every_category(rows(_categories_statement())[0].categories or [])
+
+
+@functools.cache
+def _categories_statement() -> sa.Select:
+    return sa.select(every_category_json().label("categories"))
+
+
 @functools.cache
 def _resolve_statement() -> sa.Select:
-    """The deepest public page on the path as :func:`page_from_row` builds it, and the
-    menu as JSON (see :func:`_menu_json`). Built once: the statement never changes (the
-    paths and ``now`` bind when it runs).
+    """The deepest public page on the path as :func:`page_from_row` builds it, the menu
+    as JSON (see :func:`_menu_json`) and, when it is a blog index, every category. Built
+    once: the statement never changes (the paths and ``now`` bind when it runs).
     """
     paths = sa.bindparam("paths", expanding=True)
+    # Correlated, so the database reads the categories for the row of a blog index only.
+    is_index = Page.page_type == sa.literal(BlogIndexPage.api_type, literal_execute=True)
     return (
-        sa.select(*page_columns(), _menu_json().label(MENU_COLUMN))
+        sa.select(
+            *page_columns(),
+            _menu_json().label(MENU_COLUMN),
+            every_category_json().where(is_index).label(CATEGORIES_COLUMN),
+        )
         .where(Page.url_path.in_(paths), Page.public_clause())
         .order_by(Page.depth.desc())
         .limit(1)

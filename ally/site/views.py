@@ -19,10 +19,8 @@ from werkzeug.routing import PathConverter
 from ally import images
 from ally.cache import cacheable
 from ally.cache import depends_on
-from ally.database import rows
 from ally.extensions import db
 from ally.models import BlogIndexPage
-from ally.models import Category
 from ally.models import Image
 from ally.models import Page
 from ally.models.blog import CategoryRef
@@ -35,6 +33,7 @@ from . import feeds
 from .paging import page_number_arg
 from .paging import paged
 from .paging import paginate
+from .routing import all_categories
 from .routing import find_redirect
 from .routing import resolve
 from .routing import split_path
@@ -121,19 +120,6 @@ def listing_url(index: Page, category: CategoryRef | None = None, number: int = 
     """The canonical URL of a listing page: the clean category route, ``?page=N`` after 1."""
     path = category_path(index.url_path, category.slug) if category else index.url_path
     return path if number == 1 else f"{path}?page={number}"
-
-
-def all_categories() -> list[CategoryRef]:
-    """Every category by name, as listings and feeds show them: not as ORM objects, which
-    would cost more to build than the query takes."""
-    depends_on("categories")
-    return [CategoryRef(*row) for row in rows(_ALL_CATEGORIES)]
-
-
-# Built once: building a statement costs more than running this one.
-_ALL_CATEGORIES = sa.select(
-    Category.id, Category.name, Category.slug, Category.description
-).order_by(Category.name)
 
 
 def _category_or_404(slug: str, categories: list[CategoryRef]) -> CategoryRef:
