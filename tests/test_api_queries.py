@@ -5,8 +5,11 @@ images and the products promoted in each body, each loaded in one batch)."""
 from datetime import date
 from datetime import timedelta
 
+import sqlalchemy as sa
+
 from ally.models import Image
 
+from .factories import make_page
 from .factories import make_post
 from .factories import make_product
 
@@ -80,5 +83,34 @@ def test_a_post_detail_reads_its_parent_and_categories_with_it(
     assert data["meta"]["parent"]["id"] == blog_id
     assert [c["slug"] for c in data["categories"]] == ["health-management", "recovery"]
     assert data["body"][0]["value"]["product"]["price"] == 2499
-    # The post with its parent, categories and promoted products; their promo pages.
-    assert counter.count == 2, counter.statements
+    # The post with its parent, categories, promoted products and their promo pages.
+    assert counter.count == 1, counter.statements
+
+
+def test_a_detail_reads_the_promo_pages_of_the_products_it_shows_with_it(
+    app, client, site, db_session, count_queries, monkeypatch
+):
+    """A product's ``url`` is its public promo page, for the body's products and a promo
+    page's own, read with the detail; a product with none (or a draft) has no URL."""
+    from ally.models import PromoPage
+
+    monkeypatch.setitem(app.config, "ALLY_CACHE_ENABLED", False)
+    promoted, plain, hidden = (make_product(name, 999) for name in ("Melatonin", "Zinc", "Iron"))
+    shop = make_page(site.home, slug="shop", title="Shop")
+    make_page(shop, PromoPage, slug="melatonin", title="Melatonin", product_id=promoted.id)
+    make_page(shop, PromoPage, slug="iron", title="Iron", product_id=hidden.id, live=False)
+    body = [
+        {"type": "product_promo", "value": {"product": product.id, "headline": "A"}}
+        for product in (promoted, plain, hidden)
+    ]
+    post = make_post(site.blog, body=body)
+    promo_page = db_session.scalar(sa.select(PromoPage).where(PromoPage.slug == "melatonin"))
+    db_session.commit()
+    post_url, promo_url = f"/api/v2/pages/{post.id}/", f"/api/v2/pages/{promo_page.id}/"
+    with count_queries() as counter:
+        shown = client.get(post_url).get_json()
+    urls = [block["value"]["product"]["url"] for block in shown["body"]]
+    assert urls == ["http://localhost/shop/melatonin/", None, None]
+    assert counter.count == 1, counter.statements
+    own = client.get(promo_url).get_json()
+    assert own["product"]["url"] == "http://localhost/shop/melatonin/"

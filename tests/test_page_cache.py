@@ -359,6 +359,25 @@ def test_renaming_a_parent_purges_its_childrens_api_details(site, reader, db_ses
     assert state == "MISS" and response.get_json()["meta"]["parent"]["title"] == "Journal"
 
 
+def test_publishing_a_promo_page_purges_the_details_showing_its_product(
+    site, promo, reader, db_session
+):
+    """A detail reads its products' promo page paths with its row, and still depends on
+    the promo pages, as a query of them would have told the cache."""
+    from ally.models import PromoPage
+
+    post, product = promo
+    detail = f"/api/v2/pages/{post.id}/"
+    warm(reader, detail)
+    assert reader.get(detail).get_json()["body"][0]["value"]["product"]["url"] is None
+    make_page(site.home, PromoPage, slug="melatonin", title="Melatonin", product_id=product.id)
+    db_session.commit()
+    state, response = read(reader, detail)
+    assert state == "MISS"
+    url = response.get_json()["body"][0]["value"]["product"]["url"]
+    assert url == "http://localhost/melatonin/"
+
+
 def test_changing_a_slug_redirects_cached_urls(site, reader, db_session):
     make_post(site.blog, title="Sleep well")
     db_session.commit()

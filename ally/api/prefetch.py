@@ -46,7 +46,9 @@ def prepare_pages(pages: list[Page], selected: list[tuple[Field, Any]], ctx: Con
         if "body" in names:
             ctx.loaded += [product for p in pages for product in p.promoted_products]
         ctx.loaded += _load(Product, {pk for pk in products if loaded(Product, pk) is None})
-        ctx.product_urls = promo_paths(sorted(products))
+        # A detail's read brings its products' paths (``promo_paths_json``).
+        if missing := products - ctx.product_urls.keys():
+            ctx.product_urls.update(promo_paths(sorted(missing)))
     if images:
         ctx.loaded += _load(Image, images)
 

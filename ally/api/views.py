@@ -31,6 +31,7 @@ from ally.models.base import MAX_ID
 from ally.models.page_types import page_columns
 from ally.models.page_types import page_from_row
 from ally.models.page_types import promo_paths
+from ally.models.page_types import promo_paths_json
 from ally.models.search import through_index
 from ally.site.routing import resolve
 from ally.site.routing import split_path
@@ -137,6 +138,8 @@ def public_page_or_404(pk: int, ctx: Context) -> Page:
         raise ApiError("No Page matches the given query.", 404)
     values = found[0]._asdict()
     parent_values = {name: values.pop(PARENT + name) for name in PARENT_COLUMNS}
+    depends_on("promo-pages")  # as promo_paths() does
+    ctx.product_urls.update((item["product"], item["path"]) for item in values.pop(PROMOS) or ())
     page = page_from_row(values)
     parent = page_from_row(parent_values) if parent_values["id"] is not None else None
     ctx.parents[page.id] = parent if parent is not None and parent.is_public() else None
@@ -144,19 +147,23 @@ def public_page_or_404(pk: int, ctx: Context) -> Page:
 
 
 PARENT = "parent__"  # the prefix of the parent's columns in a detail's row
+PROMOS = "promo_paths"  # the promo page paths of the products a detail shows
 # What ``meta.parent`` shows of the parent, and what says whether it is public.
 PARENT_COLUMNS = ("id", "page_type", "title", "url_path", "live", "go_live_at", "expire_at")
 
 
 @functools.cache
 def _detail_statement() -> sa.Select:
-    """The page as ``page_from_row`` builds it and its parent's :data:`PARENT_COLUMNS`,
-    built once; the parent's visibility is checked in Python (``Page.is_public``)."""
+    """The page as ``page_from_row`` builds it, its parent's :data:`PARENT_COLUMNS` and
+    the promo page paths of the products it shows, built once; the parent's visibility is
+    checked in Python (``Page.is_public``)."""
     pages = Page.__table__
     parent = pages.alias("parent")
     return (
         sa.select(
-            *page_columns(), *(parent.c[name].label(PARENT + name) for name in PARENT_COLUMNS)
+            *page_columns(),
+            *(parent.c[name].label(PARENT + name) for name in PARENT_COLUMNS),
+            promo_paths_json(pages).label(PROMOS),
         )
         .select_from(pages.outerjoin(parent, parent.c.id == pages.c.parent_id))
         .where(pages.c.id == sa.bindparam("pk"), Page.public_clause())

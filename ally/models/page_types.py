@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import column_property
 from sqlalchemy.orm import relationship
 from sqlalchemy.orm import undefer
+from sqlalchemy.sql.util import ClauseAdapter
 from werkzeug.exceptions import NotFound
 
 from ally.blocks import BodyBlock
@@ -31,6 +32,7 @@ from .media import Image
 from .media import ImageRef
 from .pages import Page
 from .pages import Route
+from .sql import body_names
 from .sql import join_session
 from .sql import json_array_agg
 from .sql import json_object
@@ -327,6 +329,22 @@ def promo_paths(product_ids) -> dict[int, str]:
         return {}
     depends_on("promo-pages")
     return dict(rows(_promo_paths_statement(), {"ids": list(product_ids)}))
+
+
+def promo_paths_json(pages: sa.TableClause) -> sa.ScalarSelect:
+    """What :func:`promo_paths` answers for the products a row of ``pages`` shows (its
+    body's promo blocks', and a promo page's own), as a JSON array of ``product`` and
+    ``path`` objects (``path`` null when no public promo page has the product): for a read
+    that brings them with the page instead of a query of their own."""
+    promo = Page.__table__.alias("promo")
+    public = ClauseAdapter(promo).traverse(Page.public_clause())
+    path = sa.select(sa.func.min(promo.c.url_path)).where(promo.c.product_id == Product.id, public)
+    shown = sa.or_(
+        body_names(pages.c.body_json, "product_promo", "product", Product.id),
+        Product.id == pages.c.product_id,
+    )
+    item = json_object("product", Product.id, "path", path.scalar_subquery())
+    return sa.select(json_array_agg(item)).where(shown).scalar_subquery()
 
 
 @functools.cache
