@@ -81,6 +81,21 @@ def test_no_query_is_an_error(client, posts, q):
     api_search(client, q, search_operator="or")
 
 
+@pytest.mark.parametrize("search", ["", "   "])
+def test_a_search_without_words_is_the_plain_listing(app, client, posts, count_queries, search):
+    """No words (empty or blank) filters nothing and costs what the
+    listing costs: no planner settings changed around it."""
+    app.config["ALLY_CACHE_ENABLED"] = False
+    url, args = "/api/v2/pages/", {"fields": "title", "order": "title"}
+    plain = client.get(url, query_string=args).json  # the count is shared from here on
+    with count_queries() as counter:
+        searched = client.get(url, query_string={**args, "search": search}).json
+    with count_queries() as listing:
+        client.get(url, query_string=args)
+    assert searched["items"] == plain["items"]
+    assert counter.count == listing.count, counter.statements
+
+
 def postgresql_only():
     if db.engine.dialect.name != "postgresql":
         pytest.skip("the search index is PostgreSQL's")
