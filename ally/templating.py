@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from flask import current_app
 from flask import request
+from markupsafe import Markup
+from markupsafe import escape
 
 from ally import images
 from ally.cart import checkout_url
@@ -45,6 +47,21 @@ def local_time(value: datetime | None) -> str:
     return f"{local:%b} {local.day:02d}, {local.year} {local:%H:%M %Z}"
 
 
+def post_meta(post) -> Markup:
+    """A post's date and categories, each category linking to its listing in the post's
+    blog: the line every post card and post shows. Built here, not in a macro: a macro
+    call per card cost a listing 3% of its instructions (``bench/RESULTS.md``)."""
+    blog_path = parent_path(post.url_path)
+    links = ", ".join(
+        f'<a href="{escape(category_path(blog_path, category.slug))}" rel="category tag">'
+        f"{escape(category.name)}</a>"
+        for category in post.filed_under
+    )
+    # Dates print as digits, month names and commas: nothing to escape.
+    day = f'<time datetime="{iso_date(post.date)}">{long_date(post.date)}</time>'
+    return Markup(f'<p class="post-meta">{day}{" | " if links else ""}{links}</p>')
+
+
 def absolute_url(path: str) -> str:
     """``path`` on the public site: ``ALLY_SITE_URL`` when set, else the request's host.
 
@@ -66,6 +83,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(parent_path)
     app.add_template_filter(category_path)
     app.add_template_global(absolute_url)
+    app.add_template_global(post_meta)
     app.add_template_global(menu, name="menu_pages")
     app.add_template_global(header_cart)
     app.add_template_global(checkout_url)

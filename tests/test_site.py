@@ -91,6 +91,23 @@ def test_post_meta_links_categories_and_promo_card_has_price(client, demo_site):
     assert re.search(r'<ul class="block-list">\s*<li><b>Tailored for Recovery:</b>', body)
 
 
+def test_post_meta_escapes_what_authors_name(client, site, db_session):
+    """The date-and-categories line (built in Python, not a template) escapes a category's
+    name on the post and on its card, and separates the links."""
+    from .factories import make_category
+
+    odd = make_category("Mind & <Body>", slug="mind-body")
+    make_post(site.blog, title="Calm", day=date(2024, 8, 12), categories=[odd, site.recovery])
+    db_session.commit()
+    meta = (
+        '<p class="post-meta"><time datetime="2024-08-12">Aug 12, 2024</time> | '
+        '<a href="/blog/category/mind-body/" rel="category tag">Mind &amp; &lt;Body&gt;</a>, '
+        '<a href="/blog/category/recovery/" rel="category tag">Recovery</a></p>'
+    )
+    for url in ("/blog/calm/", "/blog/"):
+        assert meta in client.get(url).get_data(as_text=True), url
+
+
 @pytest.mark.parametrize("url", [SEED_POST, "/blog/", "/"])
 def test_a_rendered_page_is_freed_when_its_request_ends(app, client, demo_site, url):
     """Nothing a render makes holds the page in a reference cycle, which would keep the
