@@ -339,9 +339,8 @@ def promo_paths_json(pages: sa.TableClause) -> sa.ScalarSelect:
     promo = Page.__table__.alias("promo")
     public = ClauseAdapter(promo).traverse(Page.public_clause())
     path = sa.select(sa.func.min(promo.c.url_path)).where(promo.c.product_id == Product.id, public)
-    shown = sa.or_(
-        body_names(pages.c.body_json, "product_promo", "product", Product.id),
-        Product.id == pages.c.product_id,
+    shown = body_names(
+        pages.c.body_json, "product_promo", "product", Product.id, also=pages.c.product_id
     )
     item = json_object("product", Product.id, "path", path.scalar_subquery())
     return sa.select(json_array_agg(item)).where(shown).scalar_subquery()
