@@ -114,3 +114,27 @@ def test_a_detail_reads_the_promo_pages_of_the_products_it_shows_with_it(
     assert counter.count == 1, counter.statements
     own = client.get(promo_url).get_json()
     assert own["product"]["url"] == "http://localhost/shop/melatonin/"
+
+
+def test_a_promo_page_is_one_query_on_the_site_and_in_the_api(
+    app, client, site, db_session, count_queries, monkeypatch
+):
+    """A promo page's own product comes in its row with its body's (``products_json``),
+    as a post's promoted products do."""
+    from ally.models import PromoPage
+
+    monkeypatch.setitem(app.config, "ALLY_CACHE_ENABLED", False)
+    own, other = make_product("Melatonin", 2499), make_product("Zinc", 1299)
+    promo = {"type": "product_promo", "value": {"product": other.id, "headline": "Also"}}
+    page = make_page(
+        site.home, PromoPage, slug="melatonin", title="Sleep", product_id=own.id, body=[promo]
+    )
+    db_session.commit()
+    detail = f"/api/v2/pages/{page.id}/"
+    with count_queries() as counter:
+        html = client.get("/melatonin/").get_data(as_text=True)
+        data = client.get(detail).get_json()
+    assert html.count('class="product-card"') == 2 and "$24.99" in html and "$12.99" in html
+    assert data["product"]["price"] == 2499 and data["product"]["url"].endswith("/melatonin/")
+    assert data["body"][0]["value"]["product"]["price"] == 1299
+    assert counter.count == 2, counter.statements  # one each

@@ -422,6 +422,24 @@ def test_a_price_change_purges_the_pages_showing_the_product(
     assert read(reader, "/blog/unrelated/")[0] == "HIT"
 
 
+def test_a_price_change_purges_the_products_promo_page(app, site, reader, users, db_session):
+    """A promo page reads its product with its row; the product is still one of its tags."""
+    from ally.models import PromoPage
+
+    product = make_product("Melatonin", 2499)
+    make_page(site.home, PromoPage, slug="melatonin", title="Sleep", product_id=product.id)
+    db_session.commit()
+    warm(reader, "/melatonin/")
+    staff = new_client(app)
+    AdminActions(staff).login("editor@ally.example")
+    staff.post(
+        f"/admin/products/{product.id}/",
+        data={"name": "Melatonin", "slug": "melatonin", "price": "19.99", "active": "y"},
+    )
+    state, page = read(reader, "/melatonin/")
+    assert state == "MISS" and "$19.99" in page.get_data(as_text=True)
+
+
 def test_a_category_rename_purges_posts_and_listings(app, promo, reader, users, db_session):
     post, _ = promo
     category = db_session.scalar(sa.select(Category).where(Category.slug == "recovery"))

@@ -319,6 +319,13 @@ class PromoPage(Page):
 
     product: Mapped[Product | None] = relationship()
 
+    @property
+    def shown_product(self) -> Product | None:
+        """The page's product as its read brought it (see ``promoted_products``), else
+        ``product``, loaded: a promo page is then one query, as a post is."""
+        brought = (p for p in self.promoted_products if p.id == self.product_id)
+        return next(brought, None) or self.product
+
 
 def promo_paths(product_ids) -> dict[int, str]:
     """Each product's public promo page path, in one (indexed) query."""

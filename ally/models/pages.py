@@ -139,12 +139,13 @@ class Page(TimestampMixin, Base):
 
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
 
-    # The products the body's promo blocks name, as JSON rows computed in SQL; only loaded
-    # where a read selects it (``page_types.page_columns``), so rendering such a page costs
-    # no products query of its own (see ``body``).
+    # The products the page shows (its body's promo blocks', and a promo page's own), as
+    # JSON rows computed in SQL; only loaded where a read selects it
+    # (``page_types.page_columns``), so rendering such a page costs no products query of
+    # its own (see ``promoted_products``).
     products_json: Mapped[list | None] = column_property(
         sa.select(json_array_agg(json_row(Product)))
-        .where(body_names(body_json, "product_promo", "product", Product.id))
+        .where(body_names(body_json, "product_promo", "product", Product.id, also=product_id))
         .scalar_subquery(),
         deferred=True,
     )
@@ -241,8 +242,9 @@ class Page(TimestampMixin, Base):
 
     @property
     def promoted_products(self) -> list:
-        """The products the body's promo blocks name, as the page's read brought them
-        (``products_json``, see ``page_types.page_columns``); empty when it did not.
+        """The products the page shows (its body's promo blocks', and a promo page's own), as
+        the page's read brought them (``products_json``, see ``page_types.page_columns``);
+        empty when it did not.
 
         They are put in the page's session, where the promo blocks (and the API, through
         ``loaded``) look before querying, and kept by the page, since the session holds
