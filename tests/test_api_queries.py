@@ -5,6 +5,7 @@ images and the products promoted in each body, each loaded in one batch)."""
 from datetime import date
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from ally.models import Image
@@ -138,3 +139,31 @@ def test_a_promo_page_is_one_query_on_the_site_and_in_the_api(
     assert data["product"]["price"] == 2499 and data["product"]["url"].endswith("/melatonin/")
     assert data["body"][0]["value"]["product"]["price"] == 1299
     assert counter.count == 2, counter.statements  # one each
+
+
+@pytest.mark.parametrize(
+    ("query", "written"),
+    [
+        ("type=blog.BlogPage&limit=3&offset=1", "pages.page_type IN ('blog.BlogPage')"),
+        ("type=blog.BlogPage,pages.StandardPage", "IN ('blog.BlogPage', 'pages.StandardPage')"),
+    ],
+)
+def test_an_api_listing_writes_its_types_and_window_into_its_sql(
+    app, client, site, db_session, count_queries, monkeypatch, query, written
+):
+    """So PostgreSQL keeps one plan per listing instead of planning every request (see
+    ``written``): at 100,000 posts a plan for any type and window cost more than the one
+    for these. The rows are still the window's."""
+    monkeypatch.setitem(app.config, "ALLY_CACHE_ENABLED", False)
+    for number in range(5):
+        make_post(site.blog, title=f"Post {number}")
+    db_session.commit()
+    url = f"/api/v2/pages/?{query}&order=title&fields=title"
+    client.get(url)  # the count is shared from here on
+    with count_queries() as counter:
+        items = client.get(url).get_json()["items"]
+    sql = " ".join(counter.statements[-1].split())
+    assert written in sql, sql
+    if "limit=3" in query:
+        assert sql.endswith("LIMIT 3 OFFSET 1"), sql
+        assert [item["title"] for item in items] == ["Post 1", "Post 2", "Post 3"]

@@ -28,6 +28,7 @@ from ally.models import Page
 from ally.models import PageRevision
 from ally.models import Product
 from ally.models.base import MAX_ID
+from ally.models.base import written
 from ally.models.page_types import page_columns
 from ally.models.page_types import page_from_row
 from ally.models.page_types import promo_paths
@@ -114,8 +115,8 @@ def pages_listing():
     filters.check_params(args, fields, filters.PAGE_KNOWN)
     entity = types[0] if len(types) == 1 else Page
     query = sa.select(entity).where(Page.public_clause())
-    if len(types) > 1:
-        query = query.where(Page.page_type.in_([t.api_type for t in types]))
+    if types:  # a single type's own criterion is a parameter, so this is written in too
+        query = query.where(Page.page_type.in_(written([t.api_type for t in types])))
     query = filters.field_filters(query, args, fields)
     query = filters.tree_filters(query, args)
     query = filters.ordering(query, args, fields, default=(Page.url_path,))
@@ -127,7 +128,8 @@ def pages_listing():
     searching = bool(search_terms(args.get("search", "")))  # an empty search= is none
     with through_index(db.session) if searching else contextlib.nullcontext():
         total = count(query, entity.id)  # entity, so a single type keeps its discriminator
-        pages = db.session.scalars(query.options(*loaders).offset(offset).limit(limit)).all()
+        window = query.options(*loaders).offset(written(offset)).limit(written(limit))
+        pages = db.session.scalars(window).all()
     prepare_pages(pages, selected, ctx)
     return conditional(envelope(total, [serialize(p, selected, ctx) for p in pages]), pages)
 

@@ -49,11 +49,19 @@ def written_in(name: str) -> sa.BindParameter:
     return sa.bindparam(name, type_=sa.Integer, literal_execute=True)
 
 
+def written(value: int | str | list) -> sa.BindParameter:
+    """``value`` (a list for ``IN``) written into the SQL when it runs, like
+    :func:`written_in`, for a statement built per request: the API's listings, whose
+    filters, window and page type are the reader's. Only values that repeat are prepared,
+    so a reader's arbitrary offset costs a plan once, as it did as a parameter."""
+    if isinstance(value, list):
+        return sa.bindparam(None, value, expanding=True, literal_execute=True)
+    return sa.literal(value, literal_execute=True)
+
+
 def windowed(query: sa.Select) -> sa.Select:
     """``query`` limited to the ``limit`` and ``offset`` parameters, written in (see
-    :func:`written_in`). (The API's listings, whose offsets are anyone's, keep the window a
-    parameter.)
-    """
+    :func:`written_in`)."""
     return query.limit(written_in("limit")).offset(written_in("offset"))
 
 
