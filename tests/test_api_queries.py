@@ -146,18 +146,20 @@ def test_a_promo_page_is_one_query_on_the_site_and_in_the_api(
     [
         ("type=blog.BlogPage&limit=3&offset=1", "pages.page_type IN ('blog.BlogPage')"),
         ("type=blog.BlogPage,pages.StandardPage", "IN ('blog.BlogPage', 'pages.StandardPage')"),
+        ("category=recovery", "categories.id = {recovery}"),
     ],
 )
 def test_an_api_listing_writes_its_types_and_window_into_its_sql(
     app, client, site, db_session, count_queries, monkeypatch, query, written
 ):
     """So PostgreSQL keeps one plan per listing instead of planning every request (see
-    ``written``): at 100,000 posts a plan for any type and window cost more than the one
-    for these. The rows are still the window's."""
+    ``written``): at 100,000 posts a plan for any type, category and window cost more than
+    the one for these. The rows are still the window's."""
     monkeypatch.setitem(app.config, "ALLY_CACHE_ENABLED", False)
     for number in range(5):
-        make_post(site.blog, title=f"Post {number}")
+        make_post(site.blog, title=f"Post {number}", categories=[site.recovery])
     db_session.commit()
+    written = written.format(recovery=site.recovery.id)
     url = f"/api/v2/pages/?{query}&order=title&fields=title"
     client.get(url)  # the count is shared from here on
     with count_queries() as counter:

@@ -13,6 +13,7 @@ from ally.models import BlogPage
 from ally.models import Category
 from ally.models import Page
 from ally.models.base import MAX_ID
+from ally.models.base import written
 from ally.models.page_types import public_page_by_id
 from ally.models.search import search_terms
 from ally.site.routing import prefixes
@@ -148,8 +149,9 @@ def tree_filters(query: sa.Select, args: Mapping) -> sa.Select:
         )
         if category_id is None:
             raise ApiError("category doesn't exist")
-        query = query.where(
-            Page.page_type == BlogPage.api_type, BlogPage.categories.any(Category.id == category_id)
+        query = query.where(  # written in, as the listing's types are (see views)
+            Page.page_type == written(BlogPage.api_type),
+            BlogPage.categories.any(Category.id == written(category_id)),
         )
     return range_filters(query, args)
 
