@@ -327,8 +327,9 @@ class PromoPage(Page):
         return next(brought, None) or self.product
 
 
-def promo_paths(product_ids) -> dict[int, str]:
-    """Each product's public promo page path, in one (indexed) query."""
+def promo_paths(product_ids) -> dict[int, str | None]:
+    """Each product's public promo page path (None when it has none), in one indexed
+    query."""
     from ally.cache import depends_on
     from ally.database import rows
 
@@ -341,26 +342,29 @@ def promo_paths(product_ids) -> dict[int, str]:
 def promo_paths_json(pages: sa.TableClause) -> sa.ScalarSelect:
     """What :func:`promo_paths` answers for the products a row of ``pages`` shows (its
     body's promo blocks', and a promo page's own), as a JSON array of ``product`` and
-    ``path`` objects (``path`` null when no public promo page has the product): for a read
-    that brings them with the page instead of a query of their own."""
-    promo = Page.__table__.alias("promo")
-    public = ClauseAdapter(promo).traverse(Page.public_clause())
-    path = sa.select(sa.func.min(promo.c.url_path)).where(promo.c.product_id == Product.id, public)
+    ``path`` objects: for a read that brings them with the page instead of a query of
+    their own."""
     shown = body_names(
         pages.c.body_json, "product_promo", "product", Product.id, also=pages.c.product_id
     )
-    item = json_object("product", Product.id, "path", path.scalar_subquery())
+    item = json_object("product", Product.id, "path", _promo_path(Product.id))
     return sa.select(json_array_agg(item)).where(shown).scalar_subquery()
 
 
 @functools.cache
 def _promo_paths_statement() -> sa.Select:
     """Built once: building it and its cache key cost an API detail an eighth of its Python."""
-    return (
-        sa.select(Page.product_id, sa.func.min(Page.url_path))
-        .where(Page.product_id.in_(sa.bindparam("ids", expanding=True)), Page.public_clause())
-        .group_by(Page.product_id)
-    )
+    ids = sa.bindparam("ids", expanding=True)
+    return sa.select(Product.id, _promo_path(Product.id).label("path")).where(Product.id.in_(ids))
+
+
+def _promo_path(product_id: sa.ColumnElement) -> sa.ScalarSelect:
+    """The first public promo page path of the product ``product_id``, by
+    ``ix_pages_product_id``; its own alias of ``pages``, so a read of pages may carry it."""
+    promo = Page.__table__.alias("promo")
+    public = ClauseAdapter(promo).traverse(Page.public_clause())
+    path = sa.func.min(promo.c.url_path)
+    return sa.select(path).where(promo.c.product_id == product_id, public).scalar_subquery()
 
 
 def _page_number(raw: str) -> int:
