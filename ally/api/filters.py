@@ -184,8 +184,13 @@ def search(query: sa.Select, args: Mapping, match: Matcher) -> sa.Select:
     operator = args.get("search_operator", "and")
     if operator not in ("and", "or"):
         raise ApiError("search_operator must be 'and' or 'or'")
-    terms = search_terms(args["search"])
+    terms = search_words(args)
     return query.where(match(terms, operator == "or")) if terms else query
+
+
+def search_words(args: Mapping) -> list[str]:
+    """The words ``search=`` asks for; none (no search, or a blank one) filters nothing."""
+    return search_terms(args.get("search", ""))
 
 
 def in_columns(*columns) -> Matcher:

@@ -33,7 +33,6 @@ from ally.models.page_types import page_columns
 from ally.models.page_types import page_from_row
 from ally.models.page_types import promo_paths
 from ally.models.page_types import promo_paths_json
-from ally.models.search import search_terms
 from ally.models.search import through_index
 from ally.site.routing import resolve
 from ally.site.routing import split_path
@@ -125,7 +124,7 @@ def pages_listing():
     ctx = context()
     selected = select_fields(fields, endpoints.PAGE_LISTING_DEFAULT, fields_config(), listing=True)
     loaders = endpoints.load_options({f.name for f, _ in selected})
-    searching = bool(search_terms(args.get("search", "")))  # an empty search= is none
+    searching = filters.search_words(args)
     with through_index(db.session) if searching else contextlib.nullcontext():
         total = count(query, entity.id)  # entity, so a single type keeps its discriminator
         window = query.options(*loaders).offset(written(offset)).limit(written(limit))
