@@ -19,6 +19,7 @@ from ally.models import Category
 from ally.models import Page
 from ally.models import Product
 from ally.models import post_categories
+from ally.models import references
 from ally.models import utcnow
 
 BATCH = 2000
@@ -51,6 +52,8 @@ def seed_posts(total: int) -> int:
             if categories[-1] != categories[0]
         ]
         db.session.execute(sa.insert(post_categories), _unique(links))
+        # Bulk inserts bypass the flush that records what bodies promote.
+        references.record(db.session.connection(), {pid: body for pid in ids})
         # Bulk inserts bypass the session's purge tracking: say what they add to.
         page_cache.purge_on_commit(db.session, "pages", "posts", f"children:{blog.id}")
         db.session.commit()

@@ -12,27 +12,12 @@ from ally.models import Image
 from ally.models import Page
 from ally.models import Product
 from ally.models.base import by_ids
-from ally.models.base import is_id
 from ally.models.base import loaded
 from ally.models.page_types import promo_paths
+from ally.models.references import referenced_ids
 
 from .endpoints import Context
 from .fields import Field
-
-
-def referenced_ids(bodies: list[list]) -> tuple[set[int], set[int]]:
-    """Product and image ids named by product promo and image blocks."""
-    products, images = set(), set()
-    for body in bodies:
-        for block in body or []:
-            value = block.get("value") if isinstance(block, dict) else None
-            if not isinstance(value, dict):
-                continue
-            if block.get("type") == "product_promo" and is_id(value.get("product")):
-                products.add(value["product"])
-            elif block.get("type") == "image" and is_id(value.get("image")):
-                images.add(value["image"])
-    return products, images
 
 
 def prepare_pages(pages: list[Page], selected: list[tuple[Field, Any]], ctx: Context) -> None:

@@ -1,8 +1,8 @@
 """ALLY's models, split by domain.
 
 Dependencies point one way: ``base`` ← ``users``, ``media``, ``blog``, ``site`` ←
-``commerce`` ← ``pages`` ← ``page_types`` (which also uses :mod:`ally.blocks`). Import
-models from here.
+``commerce`` ← ``references`` ← ``pages`` ← ``page_types`` (which also uses
+:mod:`ally.blocks`). Import models from here.
 """
 
 from .audit import AuditEntry
@@ -20,6 +20,7 @@ from .page_types import StandardPage
 from .pages import Page
 from .pages import PageRevision
 from .pages import Route
+from .references import page_products
 from .site import Redirect
 from .site import Subscriber
 from .users import Role
@@ -43,6 +44,7 @@ __all__ = [
     "StandardPage",
     "Subscriber",
     "User",
+    "page_products",
     "post_categories",
     "utcnow",
 ]

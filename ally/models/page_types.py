@@ -32,7 +32,7 @@ from .media import Image
 from .media import ImageRef
 from .pages import Page
 from .pages import Route
-from .sql import body_names
+from .references import shown_products
 from .sql import join_session
 from .sql import json_array_agg
 from .sql import json_object
@@ -344,9 +344,7 @@ def promo_paths_json(pages: sa.TableClause) -> sa.ScalarSelect:
     body's promo blocks', and a promo page's own), as a JSON array of ``product`` and
     ``path`` objects: for a read that brings them with the page instead of a query of
     their own."""
-    shown = body_names(
-        pages.c.body_json, "product_promo", "product", Product.id, also=pages.c.product_id
-    )
+    shown = shown_products(Product.id, pages.c.id, pages.c.product_id)
     item = json_object("product", Product.id, "path", _promo_path(Product.id))
     return sa.select(json_array_agg(item)).where(shown).scalar_subquery()
 

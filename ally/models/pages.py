@@ -16,6 +16,7 @@ from typing import ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Session
 from sqlalchemy.orm import column_property
 from sqlalchemy.orm import defer
 from sqlalchemy.orm import mapped_column
@@ -28,10 +29,11 @@ from .base import TimestampMixin
 from .base import UTCDateTime
 from .base import utcnow
 from .commerce import Product
+from .references import record as record_references
+from .references import shown_products
 from .search import VECTOR_COLUMN
 from .search import matches_words
 from .sql import adopt
-from .sql import body_names
 from .sql import json_array_agg
 from .sql import json_row
 from .users import User
@@ -139,13 +141,13 @@ class Page(TimestampMixin, Base):
 
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
 
-    # The products the page shows (its body's promo blocks', and a promo page's own), as
-    # JSON rows computed in SQL; only loaded where a read selects it
-    # (``page_types.page_columns``), so rendering such a page costs no products query of
-    # its own (see ``promoted_products``).
+    # The products the page shows (its body's promo blocks', as recorded in
+    # ``page_products``, and a promo page's own), as JSON rows computed in SQL; only loaded
+    # where a read selects it (``page_types.page_columns``), so rendering such a page costs
+    # no products query of its own (see ``promoted_products``).
     products_json: Mapped[list | None] = column_property(
         sa.select(json_array_agg(json_row(Product)))
-        .where(body_names(body_json, "product_promo", "product", Product.id, also=product_id))
+        .where(shown_products(Product.id, id, product_id))
         .scalar_subquery(),
         deferred=True,
     )
@@ -305,6 +307,18 @@ class Page(TimestampMixin, Base):
             self.set_body(data["body"])
         else:
             self.search_text = self.build_search_text()
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _record_body_references(session: Session, _flush_context) -> None:
+    """Record the products of every body the flush wrote (``page_products``, see
+    :mod:`.references`), in its transaction, so the record commits with the body."""
+    written = {
+        page.id: page.body_json
+        for page in (*session.new, *session.dirty)
+        if isinstance(page, Page) and sa.inspect(page).attrs.body_json.history.has_changes()
+    }
+    record_references(session.connection(), written)
 
 
 # For queries listing pages whose bodies they never show (post cards, API fields without

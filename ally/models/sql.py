@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.sql.visitors import InternalTraversal
 
 from .base import UTCDateTime
 
@@ -63,65 +62,6 @@ def _array_agg(element, compiler, **kw) -> str:
 @compiles(json_array_agg, "postgresql")
 def _array_agg_postgresql(element, compiler, **kw) -> str:
     return f"json_agg({compiler.process(element.clauses, **kw)})"
-
-
-class body_names(FunctionElement):
-    """True where a StreamField body (a JSON column) holds a block of ``block_type`` whose
-    ``value.<key>`` is the integer ``id``: ``body_names(Page.body_json, "product_promo",
-    "product", Product.id)``, or where ``id`` is ``also`` (a promo page's own product).
-    Malformed blocks are skipped, never an error: a page must render whatever its stored
-    body holds.
-
-    ``also`` joins the ids the body names rather than being a second condition: ``OR`` of
-    the two made PostgreSQL read every product for every page (0.9 ms with 5,000 products)
-    instead of each named one by its key."""
-
-    type = sa.Boolean()
-    inherit_cache = True
-    # The names are written into the SQL, so they belong in the compiled cache's key.
-    _traverse_internals = [
-        *FunctionElement._traverse_internals,
-        ("block_type", InternalTraversal.dp_string),
-        ("key", InternalTraversal.dp_string),
-    ]
-
-    def __init__(self, body, block_type: str, key: str, id_column, also=None):
-        if not (block_type.isidentifier() and key.isidentifier()):
-            raise ValueError("body_names names are identifiers, written into the SQL")
-        self.block_type, self.key = block_type, key
-        super().__init__(body, id_column, *([] if also is None else [also]))
-
-
-def _also(element, compiler, **kw) -> str:
-    """`` UNION ALL SELECT <also>`` when ``body_names`` was given one, else nothing."""
-    clauses = list(element.clauses)
-    return f" UNION ALL SELECT {compiler.process(clauses[2], **kw)}" if len(clauses) > 2 else ""
-
-
-@compiles(body_names)
-def _body_names(element, compiler, **kw) -> str:
-    body, id_column = (compiler.process(clause, **kw) for clause in list(element.clauses)[:2])
-    return (
-        f"{id_column} IN (SELECT json_extract(block.value, '$.value.{element.key}')"
-        f" FROM json_each({body}) AS block WHERE block.type = 'object'"
-        f" AND json_extract(block.value, '$.type') = '{element.block_type}'"
-        f" AND json_type(block.value, '$.value.{element.key}') = 'integer'"
-        f"{_also(element, compiler, **kw)})"
-    )
-
-
-@compiles(body_names, "postgresql")
-def _body_names_postgresql(element, compiler, **kw) -> str:
-    body, id_column = (compiler.process(clause, **kw) for clause in list(element.clauses)[:2])
-    value = f"block -> 'value' -> '{element.key}'"
-    text = f"block -> 'value' ->> '{element.key}'"
-    return (
-        f"{id_column} IN (SELECT CAST({text} AS INTEGER) FROM json_array_elements("
-        f"CASE WHEN json_typeof({body}) = 'array' THEN {body} END) AS block"
-        f" WHERE json_typeof(block) = 'object' AND block ->> 'type' = '{element.block_type}'"
-        f" AND json_typeof({value}) = 'number' AND {text} ~ '^[0-9]{{1,9}}$'"
-        f"{_also(element, compiler, **kw)})"
-    )
 
 
 def json_row(model) -> json_object:
