@@ -17,6 +17,7 @@ from ally.models import Page
 from ally.models import Product
 from ally.models import Role
 from ally.models import User
+from ally.models import references
 
 
 @click.command("seed-demo")
@@ -100,6 +101,24 @@ def purge_cache_command():
     click.echo("Page cache emptied.")
 
 
+@click.command("rebuild-references")
+def rebuild_references_command():
+    """Record again which products every page's body promotes, in one transaction.
+
+    Saves keep the record (``page_products``) up to date; this is for bodies written around
+    ALLY (SQL by hand, a partial restore) or by an older release while it was being
+    migrated. A stale record costs its page a query, never the wrong products.
+    """
+    pages, after = 0, 0
+    while batch := db.session.execute(
+        sa.select(Page.id, Page.body_json).where(Page.id > after).order_by(Page.id).limit(1000)
+    ).all():
+        references.record(db.session.connection(), dict(batch))
+        pages, after = pages + len(batch), batch[-1].id
+    db.session.commit()
+    click.echo(f"Recorded the products of {pages} page(s).")
+
+
 @click.command("export-pages")
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Default: stdout.")
 def export_pages_command(out: str | None):
@@ -147,6 +166,7 @@ def init_app(app: Flask) -> None:
         create_user_command,
         publish_scheduled_command,
         purge_cache_command,
+        rebuild_references_command,
         export_pages_command,
         import_pages_command,
         seed_bench_command,

@@ -84,6 +84,23 @@ def test_a_body_written_around_the_orm_still_shows_its_own_products(
     assert "Probiotic Capsules" in page and "Melatonin Gummies" not in page
 
 
+def test_rebuilding_the_record_catches_up_with_bodies_written_around_the_orm(
+    runner, site, db_session
+):
+    old, new = make_product("Melatonin"), make_product("Probiotic")
+    posts = [make_post(site.blog, body=[promo(old.id)]) for _ in range(3)]
+    db_session.commit()
+    ids = [post.id for post in posts]
+    db_session.execute(
+        sa.update(Page).where(Page.id.in_(ids[1:])).values(body_json=[promo(new.id)])
+    )
+    db_session.commit()
+    result = runner.invoke(args=["rebuild-references"])
+    assert result.exit_code == 0, result.output
+    assert "Recorded the products of 5 page(s)." in result.output  # home, blog, 3 posts
+    assert [recorded(pk) for pk in ids] == [[old.id], [new.id], [new.id]]
+
+
 def test_a_pages_read_finds_its_products_by_its_key_not_its_body(app, db_session):
     sql = str(sa.select(*page_columns()).compile(dialect=db.engine.dialect))
     assert "page_products.page_id = pages.id" in sql

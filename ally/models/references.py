@@ -8,10 +8,10 @@ parsed once more); ``page_products`` answers by the page's key instead. It is wr
 the same flush as the body (see ``pages._record_body_references``), so it commits or
 rolls back with it, and foreign keys remove a row with its page or its product.
 
-A body written around the ORM (a bulk ``UPDATE``) leaves its row stale until the page
-is saved again: its promo blocks then load their products with a query of their own, the
-same page as before, one query slower. Loaders that insert pages in bulk call
-:func:`record` themselves (``ally.bench_data``).
+A body written around the ORM (a bulk ``UPDATE``, SQL by hand) leaves its row stale until
+the page is saved again or ``flask rebuild-references`` runs: its promo blocks then load
+their products with a query of their own, the same page as before, one query slower.
+Loaders that insert pages in bulk call :func:`record` themselves (``ally.bench_data``).
 """
 
 import sqlalchemy as sa
