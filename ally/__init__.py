@@ -47,9 +47,9 @@ def register_extensions(app: Flask) -> None:
     from ally.models.base import enable_sqlite_foreign_keys
 
     db.init_app(app)
-    with app.app_context():
-        sa.event.listen(db.engine, "connect", enable_sqlite_foreign_keys)
     database.init_app(app, db)
+    for engine in database.engines(app):
+        sa.event.listen(engine, "connect", enable_sqlite_foreign_keys)
     register_migrations(app)
     csrf.init_app(app)
     # No context processor: it would load the user (and run session protection) for every

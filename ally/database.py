@@ -3,9 +3,9 @@
 A GET of a page or the API only reads, and on PostgreSQL a transaction costs it two round
 trips (``BEGIN``, and the ``ROLLBACK`` that returns the connection to the pool). Worse,
 psycopg forgets its prepared statements at every ``ROLLBACK``, so the server parsed and
-planned every query of every page again. Reading in autocommit, a worker's connection
-prepares the statements pages repeat (psycopg does so from their fifth run) and keeps them
-until a request with a transaction (an admin page) rolls back on it.
+planned every query of every page again. Reading in autocommit, on connections of their
+own, a worker's reading connection prepares the statements pages repeat (psycopg does so
+from their fifth run) and keeps them for as long as it lives.
 Measured on a cold post page at 100,000 posts: the server's CPU went from 0.8 to 0.4 ms
 per request, the whole request from 4.3 to 3.7 ms (``bench/RESULTS.md``).
 
@@ -53,15 +53,16 @@ class Session(flask_sqlalchemy.session.Session):
 def init_app(app: Flask, db) -> None:
     """Mark safe requests to the public blueprints as reads, for the length of the request.
 
-    The engine shares the app's pool: SQLAlchemy sets autocommit on a connection when it is
-    checked out for a read and resets it when the connection goes back, which happens when
-    the request's session is removed. A session that outlives the request (a test's, sharing
-    its app context) takes a connection with a transaction for whatever it does next.
+    Reads go through an engine of their own on the same database (see :func:`_reader`),
+    whose connections go back to its pool when the request's session is removed. A session
+    that outlives the request (a test's, sharing its app context) takes a connection with a
+    transaction from the app's engine for whatever it does next.
     """
     with app.app_context():
-        app.extensions[_ENGINE] = db.engine.execution_options(isolation_level="AUTOCOMMIT")
-        sa.event.listen(db.engine, "checkout", replace_if_hung_up)
-        sa.event.listen(db.engine, "connect", speak_utc)
+        app.extensions[_ENGINE] = _reader(app, db.engine)
+    for engine in engines(app):
+        sa.event.listen(engine, "checkout", replace_if_hung_up)
+        sa.event.listen(engine, "connect", speak_utc)
 
     @app.before_request
     def read_without_transaction() -> None:
@@ -77,6 +78,41 @@ def init_app(app: Flask, db) -> None:
     def end_read(exc: BaseException | None = None) -> None:
         if db.session.registry.has():  # no session made just to be told
             db.session().info.pop(_READS, None)
+
+
+def _reader(app: Flask, engine: sa.Engine) -> sa.Engine:
+    """An engine on ``engine``'s database whose pool holds autocommit connections.
+
+    Sharing the app's pool, a read switched its connection to autocommit when it was checked
+    out and back when it was returned: 3% of a cold post page's instructions and 4% of an API
+    listing's (``bench/RESULTS.md``). Connections of their own also never roll back, so
+    they keep their prepared statements however many transactions the admin runs on the
+    other pool. A sync worker holds at most one connection of each. An in-memory SQLite
+    database exists once per connection, so there reads share the app's engine.
+    """
+    if engine.url.get_backend_name() == "sqlite" and engine.url.database in (None, "", ":memory:"):
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    options = {"echo": app.config.get("SQLALCHEMY_ECHO", False)}
+    options |= app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    # No transaction to end when a connection goes back: nothing to roll back.
+    return sa.create_engine(
+        engine.url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None, **options
+    )
+
+
+def engines(app: Flask) -> tuple[sa.Engine, ...]:
+    """The app's engines: Flask-SQLAlchemy's, for transactions, and the reads' own."""
+    from ally.extensions import db
+
+    with app.app_context():
+        writer, reader = db.engine, app.extensions[_ENGINE]
+    return (writer,) if reader.pool is writer.pool else (writer, reader)
+
+
+def dispose(app: Flask) -> None:
+    """Close every pooled connection of the app's engines (new ones open on next use)."""
+    for engine in engines(app):
+        engine.dispose()
 
 
 def rows(statement: sa.Select, params: dict | None = None) -> list[tuple]:

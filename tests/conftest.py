@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from ally import create_app
+from ally import database
 from ally.extensions import cache
 from ally.extensions import db
 
@@ -64,7 +65,7 @@ def app(tmp_path_factory):
     yield app
     with app.app_context():
         _drop_everything()
-        db.engine.dispose()
+    database.dispose(app)
 
 
 @pytest.fixture
@@ -118,11 +119,13 @@ def count_queries(app):
             self.statements.append(statement)
 
         def __enter__(self):
-            sa.event.listen(db.engine, "before_cursor_execute", self)
+            for engine in database.engines(app):  # the app's, and its reads'
+                sa.event.listen(engine, "before_cursor_execute", self)
             return self
 
         def __exit__(self, *exc):
-            sa.event.remove(db.engine, "before_cursor_execute", self)
+            for engine in database.engines(app):
+                sa.event.remove(engine, "before_cursor_execute", self)
 
         @property
         def count(self) -> int:

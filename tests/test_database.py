@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from ally import database
 from ally.database import rows
 from ally.extensions import db
 from ally.models import Category
@@ -17,31 +18,78 @@ from .factories import make_product
 
 
 @pytest.fixture
-def isolation_levels(app):
-    """The isolation level each statement ran with, while the block is open."""
-    seen: list[str | None] = []
+def autocommits(app):
+    """Whether each statement ran on a connection in autocommit, while the block is open."""
+    seen: list[bool] = []
 
     def record(conn, cursor, statement, *args):
-        seen.append(conn.get_execution_options().get("isolation_level"))
+        driver = conn.connection.dbapi_connection
+        seen.append(
+            driver.autocommit if hasattr(driver, "pgconn") else driver.isolation_level is None
+        )
 
-    sa.event.listen(db.engine, "before_cursor_execute", record)
+    for engine in database.engines(app):
+        sa.event.listen(engine, "before_cursor_execute", record)
     yield seen
-    sa.event.remove(db.engine, "before_cursor_execute", record)
+    for engine in database.engines(app):
+        sa.event.remove(engine, "before_cursor_execute", record)
 
 
-def test_a_page_and_the_api_read_in_autocommit(client, site, db_session, isolation_levels):
+def _autocommit(driver) -> bool:
+    """Whether a psycopg or sqlite3 connection is in autocommit."""
+    return driver.autocommit if hasattr(driver, "pgconn") else driver.isolation_level is None
+
+
+def test_a_page_and_the_api_read_in_autocommit(client, site, db_session, autocommits):
     for url in ("/", "/blog/", "/api/v2/pages/?type=blog.BlogPage", "/healthz"):
         db_session.commit()  # no transaction when a request starts, as in a worker
         assert client.get(url).status_code == 200, url
-    assert isolation_levels and set(isolation_levels) == {"AUTOCOMMIT"}
+    assert autocommits and all(autocommits)
 
 
-def test_a_post_keeps_its_transaction(client, site, db_session, isolation_levels):
+def test_a_post_keeps_its_transaction(client, site, db_session, autocommits):
     product = make_product("Melatonin", 2499)
     db_session.commit()
     response = client.post("/cart/add.js", json={"id": product.id, "quantity": 1})
     assert response.status_code == 200
-    assert isolation_levels and "AUTOCOMMIT" not in isolation_levels
+    assert autocommits and not any(autocommits)
+
+
+def test_reads_keep_connections_of_their_own_across_writes(client, site, db_session):
+    """Reads take autocommit connections from a pool of their own, and get the same one
+    back after a write ran on the app's: it never joins a transaction, so it never rolls
+    one back (which would drop its prepared statements)."""
+    writer, reader = database.engines(client.application)
+    used: list[tuple[str, int, bool]] = []
+
+    def record(name):
+        def listener(conn, cursor, statement, *args):
+            driver = conn.connection.dbapi_connection
+            used.append((name, id(driver), _autocommit(driver)))
+
+        return listener
+
+    listeners = [(writer, record("writer")), (reader, record("reader"))]
+    for engine, listener in listeners:
+        sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        product_id = make_product("Melatonin", 2499).id
+        db_session.commit()
+        for request in (
+            lambda: client.get("/blog/"),
+            lambda: client.post("/cart/add.js", json={"id": product_id, "quantity": 1}),
+            lambda: client.get("/api/v2/pages/"),
+        ):
+            assert request().status_code == 200
+            db_session.close()
+    finally:
+        for engine, listener in listeners:
+            sa.event.remove(engine, "before_cursor_execute", listener)
+    reads = {(connection, autocommit) for name, connection, autocommit in used if name == "reader"}
+    writes = {(connection, autocommit) for name, connection, autocommit in used if name == "writer"}
+    assert len(reads) == 1 and next(iter(reads))[1] is True
+    assert writes and not any(autocommit for _, autocommit in writes)
+    assert writer.pool is not reader.pool
 
 
 def test_connections_go_back_to_the_pool_with_transactions(client, site, db_session):
@@ -66,10 +114,11 @@ def test_a_connection_the_server_dropped_is_replaced_without_an_error(client, si
     pool hands its connection out: the next request reconnects instead of failing."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite has no server to hang up")
+    reader = database.engines(client.application)[-1]  # the pool reads take connections from
     db_session.commit()
     assert client.get("/blog/").status_code == 200
     db_session.close()
-    pooled = [record.driver_connection.info.backend_pid for record in db.engine.pool._pool.queue]
+    pooled = [record.driver_connection.info.backend_pid for record in reader.pool._pool.queue]
     assert pooled
     admin = sa.create_engine(db.engine.url, poolclass=sa.pool.NullPool)
     with admin.connect() as conn:
@@ -87,7 +136,7 @@ def test_a_connection_the_server_dropped_is_replaced_without_an_error(client, si
     assert client.get("/blog/category/recovery/").status_code == 200
     db_session.close()
     # Every connection the pool hands out now is new: the first hang-up retired the others.
-    connections = [db.engine.connect() for _ in range(db.engine.pool.checkedin())]
+    connections = [reader.connect() for _ in range(reader.pool.checkedin())]
     try:
         now = {conn.connection.driver_connection.info.backend_pid for conn in connections}
     finally:
@@ -109,10 +158,11 @@ def test_timestamps_come_back_in_utc_whatever_the_servers_zone(
     db_session.commit()
     db_session.close()
     monkeypatch.setenv("PGTZ", "Pacific/Auckland")
-    db.engine.dispose()  # new connections, in that zone
+    database.dispose(client.application)  # new connections, in that zone
     try:
-        with db.engine.connect() as conn:
-            assert conn.exec_driver_sql("SHOW TIME ZONE").scalar() == "UTC"
+        for engine in database.engines(client.application):
+            with engine.connect() as conn:
+                assert conn.exec_driver_sql("SHOW TIME ZONE").scalar() == "UTC"
         page = db_session.get(Page, blog_id)
         assert page.first_published_at.utcoffset() == timedelta(0)
         assert page.first_published_at == published
@@ -120,7 +170,7 @@ def test_timestamps_come_back_in_utc_whatever_the_servers_zone(
         assert datetime.fromisoformat(meta["first_published_at"]) == published
     finally:
         db_session.close()
-        db.engine.dispose()  # later tests connect without PGTZ
+        database.dispose(client.application)  # later tests connect without PGTZ
 
 
 def _sqlalchemy_rows(statement, params):

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from ally import cache as page_cache
+from ally import database
 from ally import ops
 from ally import tree
 from ally.cache import responses as cache_responses
@@ -554,7 +555,7 @@ def test_workers_sharing_a_store_see_each_others_purges(app, site, db_session, t
             from ally.extensions import db
 
             db.session.remove()
-            db.engine.dispose()
+        database.dispose(worker)
 
 
 def test_a_file_store_keys_its_entries_by_the_apps_fingerprint(app, site, db_session, tmp_path):
@@ -582,7 +583,7 @@ def test_a_file_store_keys_its_entries_by_the_apps_fingerprint(app, site, db_ses
             from ally.extensions import db
 
             db.session.remove()
-            db.engine.dispose()
+        database.dispose(worker)
 
 
 def test_api_total_count_is_shared_until_pages_change(site, reader, db_session, count_queries):
