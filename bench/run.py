@@ -7,6 +7,10 @@ ALLY runs under gunicorn with 2 sync workers on the database in DATABASE_URL (de
 SQLite file under bench/.data/, reused unless --fresh), first cold (page cache off), then
 warm (page cache on); the ceiling runs the same way from memory, and is loaded again right
 before each ALLY URL so that every ratio compares runs a few seconds apart.
+
+Each run also reads the CPU time its server's processes (and, on a local PostgreSQL, the
+database server's) used, per request: where the time goes under load, which requests per
+second alone do not say on a machine whose speed drifts.
 """
 
 import argparse
@@ -89,6 +93,19 @@ def start(app: str, port: int, env: dict) -> subprocess.Popen:
 
 def wrk(url: str, duration: int, connections: int, cookie: str = "") -> tuple[float, float, float]:
     """(requests/s, p50 ms, p99 ms), failing loudly on any non-2xx/3xx or socket error."""
+    return _wrk(url, duration, connections, cookie)[:3]
+
+
+def measured(url: str, duration: int, connections: int, groups: dict, cookie: str = "") -> tuple:
+    """:func:`wrk`'s three numbers, then the CPU µs per request each of ``groups`` (a name
+    and its processes' ids) used during the run."""
+    before = {name: cpu_seconds(pids) for name, pids in groups.items()}
+    *load, requests = _wrk(url, duration, connections, cookie)
+    used = {n: (cpu_seconds(pids) - before[n]) / requests * 1e6 for n, pids in groups.items()}
+    return (*load, used)
+
+
+def _wrk(url: str, duration: int, connections: int, cookie: str = "") -> tuple:
     headers = ["-H", f"Cookie: {cookie}"] if cookie else []
     out = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", *headers, url],
@@ -99,7 +116,8 @@ def wrk(url: str, duration: int, connections: int, cookie: str = "") -> tuple[fl
     if "Non-2xx or 3xx responses" in out or "Socket errors" in out:
         raise SystemExit(f"errors while loading {url}:\n{out}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    return rps, _ms(out, "50%"), _ms(out, "99%")
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    return rps, _ms(out, "50%"), _ms(out, "99%"), requests
 
 
 def _ms(out: str, quantile: str) -> float:
@@ -107,12 +125,36 @@ def _ms(out: str, quantile: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 
 
-def worker_rss_mb(master: subprocess.Popen) -> list[float]:
-    children = subprocess.run(
-        ["pgrep", "-P", str(master.pid)], capture_output=True, text=True
+def cpu_seconds(pids: list[str]) -> float:
+    """The user and system CPU time the processes ``pids`` have used (those still running)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def server_pids(master: subprocess.Popen) -> list[str]:
+    """gunicorn's master and its workers."""
+    found = subprocess.run(["pgrep", "-P", str(master.pid)], capture_output=True, text=True)
+    return [str(master.pid), *found.stdout.split()]
+
+
+def database_pids(env: dict) -> list[str]:
+    """A local PostgreSQL server's processes (none for SQLite or a server elsewhere)."""
+    if not env["DATABASE_URL"].startswith("postgresql"):
+        return []
+    return subprocess.run(
+        ["pgrep", "-x", "postgres"], capture_output=True, text=True
     ).stdout.split()
+
+
+def worker_rss_mb(master: subprocess.Popen) -> list[float]:
     sizes = []
-    for pid in children:
+    for pid in server_pids(master)[1:]:
         status = Path(f"/proc/{pid}/status").read_text()
         sizes.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)
     return sizes
@@ -129,32 +171,34 @@ MODES = {
 
 
 def load_ally(
-    env: dict, mode: str, duration: int, connections: int, ceiling_url: str
+    env: dict, mode: str, duration: int, connections: int, ceiling: tuple
 ) -> tuple[list, list]:
-    """Start ALLY in ``mode`` and load every URL, each right after a run of the ceiling.
+    """Start ALLY in ``mode`` and load every URL, each right after a run of the ceiling
+    (``ceiling``: its process and URL).
 
-    Returns rows of (name, req/s, p50, p99, the ceiling's req/s just before) and the
-    workers' RSS. Pairing each URL with its own ceiling run keeps the machine's drift
-    (±15% between minutes here) out of the ratios.
+    Returns rows of (name, req/s, p50, p99, the ceiling's req/s just before, CPU µs per
+    request of ALLY's processes, PostgreSQL's and the ceiling's) and the workers' RSS.
+    Pairing each URL with its own ceiling run keeps the machine's drift (±15% between
+    minutes here) out of the ratios.
     """
     shutil.rmtree(ROOT / "bench" / ".data" / "cache", ignore_errors=True)
     port = free_port()
     ally = start("wsgi:app", port, {**env, **MODES[mode]})
+    process, ceiling_url = ceiling
+    groups = {"ALLY": server_pids(ally), "PostgreSQL": database_pids(env)}
     try:
         rows = []
-        for name, path in URLS.items():
-            url = f"http://127.0.0.1:{port}{path}"
-            wrk(url, 1, connections)  # warm-up: connections, compiled templates, the cache
-            ceiling = wrk(ceiling_url, duration, connections)[0]
-            rows.append((name, *wrk(url, duration, connections), ceiling))
-        # Every wrk request above is a first visit: it gets a new session for its CSRF token.
-        # A returning reader sends the session cookie back instead.
-        url = f"http://127.0.0.1:{port}{URLS['post page']}"
-        cookie = session_cookie(url)
-        ceiling = wrk(ceiling_url, duration, connections)[0]
-        rows.append(
-            ("post page, returning reader", *wrk(url, duration, connections, cookie), ceiling)
-        )
+        # Every wrk request is a first visit: it gets a new session for its CSRF token. The
+        # returning reader sends the session cookie back instead.
+        post_page = f"http://127.0.0.1:{port}{URLS['post page']}"
+        runs = [(name, f"http://127.0.0.1:{port}{path}", "") for name, path in URLS.items()]
+        runs.append(("post page, returning reader", post_page, session_cookie(post_page)))
+        for name, url, cookie in runs:
+            wrk(url, 1, connections, cookie)  # warm-up: connections, templates, the cache
+            bare = {"ceiling": server_pids(process)}
+            ceiling_rps, _, _, bare_used = measured(ceiling_url, duration, connections, bare)
+            *load, used = measured(url, duration, connections, groups, cookie)
+            rows.append((name, *load, ceiling_rps, {**used, **bare_used}))
         return rows, worker_rss_mb(ally)
     finally:
         ally.send_signal(signal.SIGTERM)
@@ -230,7 +274,7 @@ def main() -> None:
         wrk(ceiling_url, 1, args.connections)
         _, ceiling_p50, ceiling_p99 = wrk(ceiling_url, args.duration, args.connections)
         results = {
-            mode: load_ally(env, mode, args.duration, args.connections, ceiling_url)
+            mode: load_ally(env, mode, args.duration, args.connections, (ceiling, ceiling_url))
             for mode in MODES
         }
         floor = load_floor(env, args.duration, args.connections, ceiling_url)
@@ -242,7 +286,7 @@ def main() -> None:
         f"\n{args.posts} posts · {database} · {args.connections} connections · "
         f"{args.duration}s each · gunicorn 2 sync workers\n"
     )
-    runs = [row[-1] for mode in MODES for row in results[mode][0]]
+    runs = [row[4] for mode in MODES for row in results[mode][0]]
     print(
         f"Ceiling (bare Flask + Jinja post page), run before each ALLY URL: "
         f"{min(runs):.0f}–{max(runs):.0f} req/s; p50 {ceiling_p50:.1f} ms, "
@@ -254,13 +298,14 @@ def main() -> None:
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for cold, warm in zip(results["cold"][0], results["warm"][0], strict=True):
-        name, cold_rps, _, cold_p99, cold_ceiling = cold
-        _, warm_rps, _, warm_p99, warm_ceiling = warm
+        name, cold_rps, _, cold_p99, cold_ceiling, _ = cold
+        _, warm_rps, _, warm_p99, warm_ceiling, _ = warm
         print(
             f"| {name} | {cold_rps:.0f} | {cold_ceiling:.0f} | {cold_rps / cold_ceiling:.2f} "
             f"| {cold_p99:.1f} | {warm_rps:.0f} | {warm_ceiling:.0f} "
             f"| {warm_rps / warm_ceiling:.2f} | {warm_p99:.1f} |"
         )
+    print_cpu(results["cold"][0])
     for mode, (_, rss) in results.items():
         print(f"\nALLY worker RSS after the {mode} run: {', '.join(f'{mb:.0f} MB' for mb in rss)}")
     if floor:
@@ -269,6 +314,23 @@ def main() -> None:
             f"\nFloor (bench/floor.py: the ceiling's page plus one PostgreSQL read): "
             f"{rps:.0f} req/s, {rps / ceiling_rps:.2f} × the ceiling's {ceiling_rps:.0f}; "
             f"p99 {p99:.1f} ms"
+        )
+
+
+def print_cpu(rows: list) -> None:
+    """The cold runs' CPU per request: ALLY's gunicorn, the database server, and the
+    ceiling's gunicorn in the run just before. With wrk sharing the cores, req/s follows
+    the sum of the first two against the third."""
+    print(
+        "\nCPU per request under load, cold (µs; user + system, from /proc):\n\n"
+        "| target | ALLY | PostgreSQL | ALLY + PostgreSQL | ceiling | × ceiling |\n"
+        "|---|---:|---:|---:|---:|---:|"
+    )
+    for name, *_, used in rows:
+        ally, database, bare = used["ALLY"], used["PostgreSQL"], used["ceiling"]
+        print(
+            f"| {name} | {ally:.0f} | {database:.0f} | {ally + database:.0f} | {bare:.0f} "
+            f"| {(ally + database) / bare:.2f} |"
         )
 
 
