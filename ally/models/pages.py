@@ -318,7 +318,8 @@ def _record_body_references(session: Session, _flush_context) -> None:
         for page in (*session.new, *session.dirty)
         if isinstance(page, Page) and sa.inspect(page).attrs.body_json.history.has_changes()
     }
-    record_references(session.connection(), written)
+    if written:
+        record_references(session.connection(), written)
 
 
 # For queries listing pages whose bodies they never show (post cards, API fields without
