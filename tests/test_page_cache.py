@@ -16,6 +16,7 @@ from ally import ops
 from ally import tree
 from ally.cache import responses as cache_responses
 from ally.cache import store as cache_store
+from ally.cache import tags as cache_tags
 from ally.cache.edge import CacheEdge
 from ally.config import FILE_STORE
 from ally.extensions import cache
@@ -23,6 +24,7 @@ from ally.models import Category
 from ally.models import Image
 from ally.models import Page
 from ally.models import utcnow
+from ally.site import views as site_views
 
 from .conftest import AdminActions
 from .factories import make_page
@@ -710,3 +712,23 @@ def test_a_recent_entry_is_served_from_this_process_until_it_expires(
     monkeypatch.setattr(cache_store.time, "time", lambda: later)
     read(reader, "/blog/sleep-well/")
     assert len(reads) == 1
+
+
+def test_a_render_that_failed_leaves_nothing_recording(app, client, site, db_session, monkeypatch):
+    """A cacheable render that raised does not outlive its request: the next one in the
+    same context (as a gunicorn worker runs them) records nothing and gets a real CSRF
+    token, not the cache's placeholder."""
+    make_post(site.blog, title="Sleep well")
+    db_session.commit()
+
+    def broken(page):
+        raise RuntimeError("a template that fails")
+
+    monkeypatch.setitem(site_views.VIEWS, "page", broken)
+    with pytest.raises(RuntimeError):
+        client.get("/blog/sleep-well/")
+    db_session.rollback()
+    assert cache_tags.current_render() is None
+    login = client.get("/admin/login").get_data(as_text=True)
+    token = TOKEN_RE.search(login).group(1)
+    assert token and token != page_cache.placeholder().decode()

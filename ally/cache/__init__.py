@@ -41,6 +41,7 @@ from .responses import store_in_cache
 from .store import cached_value
 from .store import listen
 from .tags import depends_on
+from .tags import end_render
 from .tags import purge_on_commit
 from .tags import purge_tags
 from .tags import subtree_tag
@@ -67,6 +68,7 @@ def init_app(app: Flask) -> None:
     # skips every other before-request function.
     app.before_request_funcs.setdefault(None, []).insert(0, serve_from_cache)
     app.after_request(store_in_cache)
+    app.teardown_request(end_render)
     app.wsgi_app = CacheEdge(app)
     # Flask-WTF offers ``csrf_token`` both as a global and from a context processor; this
     # one, registered later, wins in both places.

@@ -17,10 +17,11 @@ from ally.extensions import db
 from ally.sessions import csrf_token as reader_csrf_token
 
 from . import store
-from .tags import RENDER_KEY
 from .tags import Render
 from .tags import current_render
+from .tags import end_render
 from .tags import row_tags
+from .tags import start_render
 
 # Session keys that say nothing about who the reader is.
 SHAREABLE_SESSION_KEYS = frozenset({"csrf_token"})
@@ -58,7 +59,8 @@ def serve_from_cache():
     if entry is not None:
         token = reader_csrf_token() if entry["csrf"] else None
         return hit_response(entry, token, request.environ)
-    render = request.environ[RENDER_KEY] = Render(key, epoch)
+    render = Render(key, epoch)
+    start_render(render)
     # What the session already holds may be shown without being loaded again (in tests one
     # session serves several requests; in production it starts empty).
     for obj in list(db.session.identity_map.values()):
@@ -68,7 +70,7 @@ def serve_from_cache():
 
 def store_in_cache(response):
     """``after_request``: store a shareable 200, then fill in this reader's CSRF token."""
-    render = request.environ.pop(RENDER_KEY, None)
+    render = end_render()
     if render is None:
         return response
     if _storable(response):
