@@ -1,5 +1,6 @@
 """ALLY: a Flask CMS for the ALLY Essentials shop blog."""
 
+from collections.abc import Callable
 from collections.abc import Mapping
 
 import click
@@ -17,6 +18,23 @@ class Ally(Flask):
     """Flask, rendering in ALLY's Jinja environment (see :mod:`ally.environment`)."""
 
     jinja_environment = Environment
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._sync_callables: dict = {}
+
+    def ensure_sync(self, func: Callable) -> Callable:
+        """Flask's answer for ``func``, kept: whether a view or hook is a coroutine function
+        never changes, and Flask asks it of every hook and the view on every request (a
+        dozen or more ``inspect`` calls, 1% of a cold page and 6% of a request that reads
+        nothing, ``bench/RESULTS.md``). The callables are the app's registered ones."""
+        try:
+            return self._sync_callables[func]
+        except KeyError:
+            sync = self._sync_callables[func] = super().ensure_sync(func)
+            return sync
+        except TypeError:  # unhashable: asked afresh each time
+            return super().ensure_sync(func)
 
 
 def create_app(config: Mapping | None = None) -> Flask:

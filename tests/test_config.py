@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import flask.app
 import pytest
 
 from ally import create_app
@@ -166,3 +167,23 @@ def test_gunicorn_workers_freeze_what_loading_the_app_made():
         assert gc.get_freeze_count() > 1000
     finally:
         gc.unfreeze()
+
+
+def test_the_app_asks_once_per_callable_whether_it_is_a_coroutine(tmp_path, monkeypatch):
+    """Flask asks ``ensure_sync`` of every hook on every request; the answer is kept, and a
+    coroutine function still goes to ``async_to_sync``, never run as if it were sync."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/t.db"})
+    inspected = []
+    real = flask.app.iscoroutinefunction
+    monkeypatch.setattr(flask.app, "iscoroutinefunction", lambda f: inspected.append(f) or real(f))
+    monkeypatch.setattr(app, "async_to_sync", lambda func: ("wrapped", func))
+
+    def view():
+        return "ok"
+
+    async def coroutine_view():
+        return "ok"
+
+    assert [app.ensure_sync(view) for _ in range(3)] == [view] * 3
+    assert [app.ensure_sync(coroutine_view) for _ in range(3)] == [("wrapped", coroutine_view)] * 3
+    assert inspected == [view, coroutine_view]
