@@ -37,6 +37,28 @@ def test_empty_cart(client, db_session):
     assert data["currency"] == "USD" and data["free_shipping"] is False
 
 
+@pytest.mark.parametrize("codes", [[], ["ALLY15"]])
+def test_an_empty_cart_is_priced_as_the_pricing_would(app, codes):
+    """The header prices an empty cart without the pricing; the result is the same, and a
+    cart holding only a code still goes through the pricing (the drawer shows the code)."""
+    from ally.cart.cart import Cart
+    from ally.cart.cart import price_cart
+    from ally.cart.views import discount_codes
+    from ally.cart.views import priced
+
+    with app.test_request_context("/"):
+        cart = Cart({"lines": [], "codes": codes})
+        expected = price_cart(
+            Cart(cart.to_state()),
+            {},
+            discount_codes(),
+            free_shipping_threshold=app.config["ALLY_FREE_SHIPPING_CENTS"],
+            currency=app.config["ALLY_CURRENCY"],
+        )
+        assert priced(cart) == expected
+        assert priced(cart).codes == [(code, True) for code in codes]
+
+
 def test_add_returns_added_lines_and_cart_reflects_them(client, products):
     melatonin, probiotic = products
     response = add(client, melatonin.id, 2)

@@ -70,14 +70,21 @@ def discount_codes() -> dict[str, Decimal]:
 
 
 def priced(cart: Cart) -> PricedCart:
-    """Price ``cart``; lines whose product went away are dropped and the cookie updated."""
+    """Price ``cart``; lines whose product went away are dropped and the cookie updated.
+
+    An empty cart (most page views: every header shows the cart) is priced as such without
+    the discount arithmetic, which cost a cold page 1.5% of its instructions."""
+    config = current_app.config
+    threshold, currency = config["ALLY_FREE_SHIPPING_CENTS"], config["ALLY_CURRENCY"]
+    if not cart.lines and not cart.codes:
+        return PricedCart([], [], 0, free_shipping_threshold=threshold, currency=currency)
     before = len(cart.lines)
     result = price_cart(
         cart,
         load_catalog(list(cart.lines)),
         discount_codes(),
-        free_shipping_threshold=current_app.config["ALLY_FREE_SHIPPING_CENTS"],
-        currency=current_app.config["ALLY_CURRENCY"],
+        free_shipping_threshold=threshold,
+        currency=currency,
     )
     if len(cart.lines) != before:
         save_cart(cart)
