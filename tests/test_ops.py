@@ -173,6 +173,28 @@ def test_login_is_throttled_per_address(client, users, app, monkeypatch):
         limiter.reset()
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "bookkept"),
+    [("GET", "/robots.txt", False), ("GET", "/", False), ("POST", "/admin/login", True)],
+)
+def test_the_rate_limiter_keeps_its_books_only_where_limits_are(app, method, path, bookkept):
+    """Flask-Limiter's per-request hooks run for the admin (the login form's limits), not
+    for every reader page."""
+    from flask.globals import request_ctx
+
+    data = {"email": "nobody@ally.example", "password": "x"} if method == "POST" else None
+    limiter.reset()
+    try:
+        with app.test_request_context(path, method=method, data=data):
+            app.preprocess_request()
+            app.process_response(app.make_response(("", 204)))
+            assert hasattr(request_ctx._get_current_object(), "_limiter_request_context") is (
+                bookkept
+            )
+    finally:
+        limiter.reset()
+
+
 def test_proxy_fix_is_off_unless_configured(tmp_path):
     url = f"sqlite:///{tmp_path}/x.db"
     direct = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
