@@ -284,6 +284,12 @@ def test_nested_field_selection(api):
     assert api(type="blog.BlogPage", fields="categories(nope)").json == {
         "message": "unknown fields: nope"
     }
+    # Checked before any row is read, as Wagtail builds its serializer: no post has a feed
+    # image, or none matches, and the mistake is still reported.
+    for params in ({}, {"slug": "no-such-post"}):
+        response = api(type="blog.BlogPage", fields="feed_image(nope)", **params)
+        assert response.status_code == 400
+        assert response.json == {"message": "unknown fields: nope"}
 
 
 def test_filters_order_and_pagination(api, db_session):

@@ -145,24 +145,41 @@ def select_fields(
 
 def serialize(obj: Any, selected: list[tuple[Field, FieldsConfig | None]], context: Any) -> dict:
     """One object as Wagtail orders it: ``id``, then ``meta`` (if any), then body fields."""
-    data: dict[str, Any] = {}
-    if any(f.name == "id" and not f.meta for f, _ in selected):
-        data["id"] = None
-    meta = {f.name: read(f, sub, obj, context) for f, sub in selected if f.meta}
-    if meta:
-        data["meta"] = meta
-    for f, sub in selected:
-        if not f.meta:
-            data[f.name] = read(f, sub, obj, context)
-    return data
+    return serializer(selected, context)(obj)
 
 
-def read(f: Field, sub: FieldsConfig | None, obj: Any, context: Any) -> Any:
-    value = f.read(obj, context)
-    if f.nested is None or value is None:
-        return value
-    chosen = select_fields(f.nested, f.nested_default, sub, listing=False)
-    names = [nf.name for nf, _ in chosen]
-    if isinstance(value, list):
-        return [{name: item[name] for name in names} for item in value]
-    return {name: value[name] for name in names}
+def serializer(
+    selected: list[tuple[Field, FieldsConfig | None]], context: Any
+) -> Callable[[Any], dict]:
+    """:func:`serialize` for the objects of a listing, the fields' order and readers (and
+    nested fields' names, checked here) worked out once rather than for every object."""
+    with_id = any(f.name == "id" and not f.meta for f, _ in selected)
+    meta = [(f.name, _reader(f, sub)) for f, sub in selected if f.meta]
+    body = [(f.name, _reader(f, sub)) for f, sub in selected if not f.meta]
+
+    def serialize_one(obj: Any) -> dict:
+        data: dict[str, Any] = {"id": None} if with_id else {}
+        if meta:
+            data["meta"] = {name: read(obj, context) for name, read in meta}
+        for name, read in body:
+            data[name] = read(obj, context)
+        return data
+
+    return serialize_one
+
+
+def _reader(f: Field, sub: FieldsConfig | None) -> Callable[[Any, Any], Any]:
+    """How to read ``f`` of an object: its reader, narrowed to the chosen nested fields."""
+    if f.nested is None:
+        return f.read
+    names = [nf.name for nf, _ in select_fields(f.nested, f.nested_default, sub, listing=False)]
+
+    def read_nested(obj: Any, context: Any) -> Any:
+        value = f.read(obj, context)
+        if value is None:
+            return None
+        if isinstance(value, list):
+            return [{name: item[name] for name in names} for item in value]
+        return {name: value[name] for name in names}
+
+    return read_nested

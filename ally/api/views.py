@@ -46,6 +46,7 @@ from .fields import FieldsParameterParseError
 from .fields import parse_fields_parameter
 from .fields import select_fields
 from .fields import serialize
+from .fields import serializer
 from .prefetch import prepare_pages
 
 bp = Blueprint("api", __name__, url_prefix="/api/v2")
@@ -130,7 +131,8 @@ def pages_listing():
         window = query.options(*loaders).offset(written(offset)).limit(written(limit))
         pages = db.session.scalars(window).all()
     prepare_pages(pages, selected, ctx)
-    return conditional(envelope(total, [serialize(p, selected, ctx) for p in pages]), pages)
+    serialize_page = serializer(selected, ctx)
+    return conditional(envelope(total, [serialize_page(p) for p in pages]), pages)
 
 
 def public_page_or_404(pk: int, ctx: Context) -> Page:
@@ -233,7 +235,8 @@ def listing(name: str):
     rows = db.session.scalars(query.offset(offset).limit(limit)).all()
     if name == "products":
         ctx.product_urls = promo_paths([r.id for r in rows])
-    return conditional(envelope(total, [serialize(r, selected, ctx) for r in rows]))
+    serialize_row = serializer(selected, ctx)
+    return conditional(envelope(total, [serialize_row(r) for r in rows]))
 
 
 @bp.get("/<any(images, categories, products):name>/<int:pk>/")
