@@ -308,6 +308,21 @@ def page_from_row(values: dict) -> Page:
     return join_session(db.session, mapper, values)
 
 
+def unattached_page(values: dict) -> Page:
+    """The page of its type that ``values`` holds (``id``, ``page_type`` and ``url_path``
+    among them), outside any session: for a page a response shows by reference only (a
+    detail's parent), which nothing loads or changes through. Joining the session cost an
+    API detail 5% of its instructions for its parent. The page cache records the row as it
+    would a loaded one."""
+    from ally.cache import depends_on
+    from ally.cache.tags import page_tags
+
+    page = Page.__mapper__.polymorphic_map[values["page_type"]].class_manager.new_instance()
+    page.__dict__.update(values)
+    depends_on(*page_tags(values["id"], values["url_path"]))
+    return page
+
+
 class PromoPage(Page):
     """A product's own page: the product card up top, then the body."""
 
