@@ -18,10 +18,13 @@ A connection whose server hung up is replaced when the pool hands it out (see
 
 import collections
 import functools
+import json
 import select
 from collections.abc import Callable
+from typing import Any
 
 import flask_sqlalchemy.session
+import msgspec
 import sqlalchemy as sa
 from flask import Flask
 from flask import current_app
@@ -34,6 +37,24 @@ READ_ONLY_BLUEPRINTS = frozenset({"site", "api", "cart", "ops"})
 
 _READS = "ally.reads_without_transaction"  # in session.info, for one request
 _ENGINE = "ally.autocommit_engine"  # in app.extensions
+
+
+def json_loads(data: str | bytes) -> Any:
+    """A JSON column's value exactly as :func:`json.loads` gives it, decoded by msgspec:
+    bodies, categories, menus and promoted products all come back as JSON, and msgspec
+    reads them two to seven times faster (2.5% of a cold post page's instructions, 4% of
+    a listing's or an API detail's). What it refuses, the standard library reads as ever:
+    numbers past a double (``1e999``), lone surrogates. (orjson was faster still, but
+    turns integers past 64 bits into floats.)"""
+    try:
+        return JSON_DECODER.decode(data)
+    except msgspec.MsgspecError:
+        return json.loads(data)
+
+
+JSON_DECODER = msgspec.json.Decoder()
+# Both engines' options below the app's SQLALCHEMY_ENGINE_OPTIONS (see ``extensions``).
+ENGINE_OPTIONS = {"json_deserializer": json_loads}
 
 
 class Session(flask_sqlalchemy.session.Session):
@@ -92,7 +113,7 @@ def _reader(app: Flask, engine: sa.Engine) -> sa.Engine:
     """
     if engine.url.get_backend_name() == "sqlite" and engine.url.database in (None, "", ":memory:"):
         return engine.execution_options(isolation_level="AUTOCOMMIT")
-    options = {"echo": app.config.get("SQLALCHEMY_ECHO", False)}
+    options = {**ENGINE_OPTIONS, "echo": app.config.get("SQLALCHEMY_ECHO", False)}
     options |= app.config["SQLALCHEMY_ENGINE_OPTIONS"]
     # No transaction to end when a connection goes back: nothing to roll back.
     return sa.create_engine(

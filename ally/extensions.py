@@ -10,10 +10,13 @@ from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
+from ally.database import ENGINE_OPTIONS
 from ally.database import Session
 from ally.models.base import Base
 
-db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
+db = SQLAlchemy(
+    model_class=Base, session_options={"class_": Session}, engine_options=ENGINE_OPTIONS
+)
 csrf = CSRFProtect()
 # The page cache's store (see ally.cache); its type comes from ALLY_CACHE_URL.
 cache = Cache()

@@ -1,5 +1,6 @@
 """Safe public requests read without a transaction; every write keeps one."""
 
+import json
 import time
 from datetime import datetime
 from datetime import timedelta
@@ -257,3 +258,37 @@ def test_a_server_lost_during_a_read_is_sqlalchemys_disconnect(client, site, db_
     db_session.rollback()
     db_session.close()
     assert client.get("/blog/category/recovery/").status_code == 200
+
+
+def test_json_columns_decode_as_the_standard_library_would(client, site, db_session, monkeypatch):
+    """Both engines read JSON columns through ``json_loads``: msgspec first, the standard
+    library for what msgspec refuses. A body holding an integer past 64 bits and a number
+    past a double (written around the editor) still renders and serves through the API."""
+    huge = 2**70
+    post = make_post(site.blog, categories=[site.recovery])
+    db_session.commit()
+    body = [
+        {"type": "paragraph", "value": "<p>Plain words.</p>", "id": "a"},
+        {"type": "product_promo", "value": {"product": huge, "headline": "Gone"}, "id": "b"},
+    ]
+    db_session.execute(sa.update(Page).where(Page.id == post.id).values(body_json=body))
+    db_session.commit()
+    decoded = []
+    decoder = database.JSON_DECODER
+
+    class Counting:
+        @staticmethod
+        def decode(data):
+            decoded.append(data)
+            return decoder.decode(data)
+
+    monkeypatch.setattr(database, "JSON_DECODER", Counting)
+    page = client.get(post.url_path)
+    assert page.status_code == 200 and "Plain words." in page.get_data(as_text=True)
+    assert decoded  # the read's JSON columns went through msgspec
+    detail = client.get(f"/api/v2/pages/{post.id}/")
+    assert detail.status_code == 200
+    assert detail.json["body"][1]["value"]["product"] is None
+    for text in (f'{{"id": {huge}}}', '[1e999, "\\ud800", 0.1, -3]', '{"a": [true, null]}'):
+        for data in (text, text.encode()):
+            assert repr(database.json_loads(data)) == repr(json.loads(data))
