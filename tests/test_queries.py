@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm.exc import DetachedInstanceError
 
 from ally.admin.explorer import children_statement
 from ally.extensions import db
@@ -137,6 +138,31 @@ def test_a_pages_promoted_products_come_with_it_as_a_query_loads_them(
     assert counter.count == 0, counter.statements
     assert [product.id for product in products] == [on_sale.id, retired.id, on_sale.id]
     assert got == expected
+
+
+@pytest.mark.parametrize("end", ["commit", "rollback"])
+def test_the_products_a_read_brings_stay_out_of_the_session_until_it_ends(
+    site, db_session, count_queries, end
+):
+    """They come detached: nothing flushes through them and a relationship of theirs
+    raises rather than loads. A commit or rollback forgets them, as the session expires
+    its own rows: the blocks of a body read after it query the product again."""
+    product = make_product("Melatonin", 2499)
+    post = make_post(site.blog, body=[promo(product)])
+    db_session.commit()
+    post_id = post.id
+    db_session.expunge_all()
+    post = read_page(post_id)
+    shown = post.promoted_products[0]
+    assert [child.value["product"] for child in post.body] == [shown]
+    assert shown not in db_session and sa.inspect(shown).detached
+    with pytest.raises(DetachedInstanceError):
+        _ = shown.image
+    getattr(db_session, end)()
+    with count_queries() as counter:
+        again = post.body[0].value["product"]
+    assert again is not shown and again in db_session
+    assert any("FROM products" in s for s in counter.statements), counter.statements
 
 
 def test_promo_blocks_the_sql_cannot_read_are_skipped_not_fatal(

@@ -220,7 +220,7 @@ TYPE_FIELDS: dict[str, list[Field]] = {
         INTRO,
         Field(
             "product",
-            lambda p, c: product_json(p.product, c),
+            lambda p, c: product_json(p.shown_product, c),
             column=Page.product_id,
             coerce=to_int,
             nested=PRODUCT_FIELDS,

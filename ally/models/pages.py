@@ -248,20 +248,24 @@ class Page(TimestampMixin, Base):
         the page's read brought them (``products_json``, see ``page_types.page_columns``);
         empty when it did not.
 
-        They are put in the page's session, where the promo blocks (and the API, through
-        ``loaded``) look before querying, and kept by the page, since the session holds
-        rows weakly.
+        Read once per loaded ``products_json``, outside the session but where the promo
+        blocks (and the API, through ``loaded``) look before querying (see
+        :func:`~ally.models.sql.adopt`).
         """
-        return self._converted_body()[2]
+        source = self.__dict__.get("products_json")
+        cached = self.__dict__.get("_products_cache")
+        if cached is None or cached[0] is not source:
+            session = object_session(self)
+            products = adopt(session, Product, source or []) if session else []
+            cached = self.__dict__["_products_cache"] = (source, products)
+        return cached[1]
 
     def _converted_body(self) -> tuple:
         cached = self.__dict__.get("_body_cache")
         if cached is None or cached[0] is not self.body_json:
-            products = []
-            if "products_json" in self.__dict__ and (session := object_session(self)):
-                products = adopt(session, Product, self.products_json or [])
+            self.promoted_products  # noqa: B018 -- read first: the promo blocks look there
             value = self.body_block.to_python(self.body_json or []) if self.body_block else None
-            cached = (self.body_json, value, products)
+            cached = (self.body_json, value)
             self.__dict__["_body_cache"] = cached
         return cached
 
