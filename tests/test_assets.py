@@ -3,6 +3,7 @@
 import re
 
 from flask import url_for
+from werkzeug.routing import MapAdapter
 
 from ally import assets
 
@@ -46,3 +47,31 @@ def test_reader_pages_link_the_urls_url_for_builds_under_any_prefix(
         assert f'href="{expected}"' in client.get("/").get_data(as_text=True)
     mounted = client.get("/", environ_overrides={"SCRIPT_NAME": "/shop"}).get_data(as_text=True)
     assert f'href="/shop{expected}"' in mounted
+
+
+def test_links_without_values_are_built_once_per_script_root(app, client, demo_site, monkeypatch):
+    """The header's search, the subscribe form and a product card's "Add to cart" are built
+    on the first view only, per script root; a URL with values, or a relative endpoint, is
+    built every time by Flask's ``url_for``."""
+    monkeypatch.setitem(app.config, "ALLY_CACHE_ENABLED", False)
+    built = []
+    build = MapAdapter.build
+
+    def counted(adapter, endpoint, *args, **kwargs):
+        built.append(endpoint)
+        return build(adapter, endpoint, *args, **kwargs)
+
+    monkeypatch.setattr(MapAdapter, "build", counted)
+    post = "/blog/sleep-tight-recover-tight-melatonin-addiction-recovery/"
+    client.get(post)
+    built.clear()
+    html = client.get(post).get_data(as_text=True)
+    assert built == [], built
+    assert 'action="/subscribe/"' in html and 'action="/search/"' in html
+    assert 'action="/cart/add"' in html
+    mounted = client.get(post, environ_overrides={"SCRIPT_NAME": "/shop"}).get_data(as_text=True)
+    assert 'action="/shop/subscribe/"' in mounted and 'action="/shop/cart/add"' in mounted
+    assert 'action="/subscribe/"' in client.get(post).get_data(as_text=True)
+    with app.test_request_context("/", environ_overrides={"SCRIPT_NAME": "/shop"}):
+        assert assets.template_url_for("site.search", q="zinc") == "/shop/search/?q=zinc"
+        assert assets.template_url_for(".search") == "/shop/search/"
