@@ -88,9 +88,10 @@ def init_app(app: Flask, db) -> None:
     @app.before_request
     def read_without_transaction() -> None:
         # A session already in a transaction (a test's) keeps it.
+        reading = request._get_current_object()
         if (
-            request.method in SAFE_METHODS
-            and request.blueprint in READ_ONLY_BLUEPRINTS
+            reading.method in SAFE_METHODS
+            and reading.blueprint in READ_ONLY_BLUEPRINTS
             and not (session := db.session()).in_transaction()
         ):
             session.info[_READS] = True

@@ -66,8 +66,9 @@ SECURITY_HEADERS = {
 
 @bp.after_app_request
 def request_id_header(response):
-    if "request_id" in g:
-        response.headers["X-Request-ID"] = g.request_id
+    given = g._get_current_object().get("request_id")
+    if given is not None:
+        response.headers["X-Request-ID"] = given
     return response
 
 

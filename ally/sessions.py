@@ -114,10 +114,14 @@ def csrf_token() -> str:
     Does what ``flask_wtf.csrf.generate_csrf`` does (the same token, memoised on ``g`` under
     the same name, so forms rendered later reuse it) with a serializer kept per secret.
     """
-    field = csrf_field(current_app)
-    if field not in g:
-        setattr(g, field, sign_csrf(current_app, raw_csrf_token(session, field)))
-    return g.get(field)
+    # Read through their proxies once: a page asks for the token three times.
+    app, request_g = current_app._get_current_object(), g._get_current_object()
+    field = csrf_field(app)
+    token = request_g.get(field)
+    if token is None:
+        token = sign_csrf(app, raw_csrf_token(session, field))
+        setattr(request_g, field, token)
+    return token
 
 
 def csrf_field(app: Flask) -> str:

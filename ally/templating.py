@@ -68,7 +68,10 @@ def absolute_url(path: str) -> str:
     A site path (``/blog/``) is appended as it is; anything else goes through ``urljoin``,
     which a post page would otherwise pay for four times.
     """
-    base = (current_app.config["ALLY_SITE_URL"] or request.host_url).rstrip("/")
+    base = (
+        current_app._get_current_object().config["ALLY_SITE_URL"]
+        or request._get_current_object().host_url
+    ).rstrip("/")
     if path.startswith("/") and not path.startswith("//"):
         return base + path
     return urljoin(base + "/", path.lstrip("/"))

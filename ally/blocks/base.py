@@ -94,7 +94,9 @@ class Block:
         return value
 
     def render(self, value: Any, context: dict | None = None) -> Markup:
-        template = _block_template(current_app.jinja_env, self.name)
+        # The app itself, not its proxy: an attribute read through one costs as much again,
+        # and a page renders dozens of blocks.
+        template = _block_template(current_app._get_current_object().jinja_env, self.name)
         if template is None:
             return self.render_html(value, context or {})
         return Markup(template.render({"value": value, "block": self, **(context or {})}))

@@ -114,9 +114,10 @@ def page_cache_serves(method: str, config) -> bool:
 
 def _shareable_view() -> Callable | None:
     """The request's view when its response may be shared with this reader, else None."""
-    if not page_cache_serves(request.method, current_app.config):
+    app, asked = current_app._get_current_object(), request._get_current_object()
+    if not page_cache_serves(asked.method, app.config):
         return None
-    view = current_app.view_functions.get(request.endpoint)
+    view = app.view_functions.get(asked.endpoint)
     if getattr(view, "ally_cacheable", False) and shareable_session(session):
         return view
     return None

@@ -90,8 +90,8 @@ def resolve(components: list[str]) -> Route:
 def menu() -> list[MenuItem]:
     """Public children of the home page flagged ``show_in_menus``, in tree order: those
     :func:`resolve` read with the page, else one query of their own."""
-    if has_request_context() and MENU_KEY in request.environ:
-        return request.environ[MENU_KEY]
+    if has_request_context() and MENU_KEY in (environ := request._get_current_object().environ):
+        return environ[MENU_KEY]
     depends_on("menu")
     return [MenuItem(row.title, row.url_path) for row in rows(_menu_statement())]
 
