@@ -274,3 +274,27 @@ def test_the_explorer_reads_children_in_index_order(site, explain):
     plan = explain(children_statement(site.blog.id).limit(51))
     assert "ix_pages_children" in plan, plan
     assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_the_page_a_reader_asks_for_is_read_outside_the_session(
+    app, client, site, db_session, monkeypatch
+):
+    """Routed pages are detached: nothing flushes through them, and a relationship a
+    template reads raises rather than loads (or silently renders nothing). A promo page
+    whose product is gone renders without its card."""
+    from ally.models import PromoPage
+    from ally.site.routing import resolve
+    from ally.site.routing import split_path
+
+    monkeypatch.setitem(app.config, "ALLY_CACHE_ENABLED", False)
+    post = make_post(site.blog, slug="detached", body=[promo(make_product("Zinc", 1299))])
+    bare = make_page(site.home, PromoPage, slug="bare", title="Bare", product_id=None)
+    db_session.commit()
+    with app.test_request_context(post.url_path):
+        page = resolve(split_path(post.url_path)).page
+        assert page not in db.session and sa.inspect(page).detached
+        assert page.filed_under == [] and page.promoted_products[0].name == "Zinc"
+        with pytest.raises(DetachedInstanceError):
+            _ = page.feed_image
+    response = client.get(bare.url_path)
+    assert response.status_code == 200 and 'class="product-card"' not in response.text

@@ -31,9 +31,9 @@ from ally.models.base import MAX_ID
 from ally.models.base import written
 from ally.models.page_types import page_columns
 from ally.models.page_types import page_from_row
+from ally.models.page_types import page_reference
 from ally.models.page_types import promo_paths
 from ally.models.page_types import promo_paths_json
-from ally.models.page_types import unattached_page
 from ally.models.search import through_index
 from ally.site.routing import resolve
 from ally.site.routing import split_path
@@ -147,7 +147,7 @@ def public_page_or_404(pk: int, ctx: Context) -> Page:
     depends_on("promo-pages")  # as promo_paths() does
     ctx.product_urls.update((item["product"], item["path"]) for item in values.pop(PROMOS) or ())
     page = page_from_row(values)
-    parent = unattached_page(parent_values) if parent_values["id"] is not None else None
+    parent = page_reference(parent_values) if parent_values["id"] is not None else None
     ctx.parents[page.id] = parent if parent is not None and parent.is_public() else None
     return page
 

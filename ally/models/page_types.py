@@ -14,6 +14,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import column_property
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm import relationship
 from sqlalchemy.orm import undefer
 from sqlalchemy.sql.util import ClauseAdapter
@@ -298,29 +299,50 @@ def page_columns() -> list[sa.ColumnElement]:
 def page_from_row(values: dict) -> Page:
     """The page of its type that ``values`` (columns of :func:`page_columns` by key, ``id``
     and ``page_type`` among them) holds, in the request's session as if a query had
-    loaded it (see :func:`~ally.models.sql.join_session`). Rows, not an ORM query: the ORM
-    sets up its loaders for every page type on every read (3% of a cold post page)."""
+    loaded it (see :func:`~ally.models.sql.join_session`): for the API detail, whose
+    fields load the page's relationships. Rows, not an ORM query: the ORM sets up its
+    loaders for every page type on every read (3% of a cold post page)."""
     from ally.extensions import db
 
-    mapper = Page.__mapper__.polymorphic_map[values["page_type"]]
-    if "categories_json" not in mapper.attrs:  # only posts have categories
-        values.pop("categories_json", None)
-    return join_session(db.session, mapper, values)
+    return join_session(db.session, _mapper_of(values), values)
 
 
 def unattached_page(values: dict) -> Page:
+    """The page of its type that ``values`` (as for :func:`page_from_row`) holds, detached
+    from any session: for the page a reader asked for, which nothing changes through.
+    Joining the session walked the add's cascade: 2% of a post page's instructions.
+
+    What the site shows of it comes with its row (``categories_json``, ``products_json``);
+    reading a relationship raises rather than loads. The page cache records the row as it
+    would a loaded one."""
+    page = page_reference(values)
+    make_transient_to_detached(page)
+    return page
+
+
+def page_reference(values: dict) -> Page:
     """The page of its type that ``values`` holds (``id``, ``page_type`` and ``url_path``
     among them), outside any session: for a page a response shows by reference only (a
-    detail's parent), which nothing loads or changes through. Joining the session cost an
-    API detail 5% of its instructions for its parent. The page cache records the row as it
-    would a loaded one."""
+    detail's parent), which nothing reads beyond ``values``. Joining the session cost an
+    API detail 5% of its instructions for its parent, and detaching it (expiring every
+    attribute ``values`` lacks) 3%. The page cache records the row as it would a loaded
+    one."""
     from ally.cache import depends_on
     from ally.cache.tags import page_tags
 
-    page = Page.__mapper__.polymorphic_map[values["page_type"]].class_manager.new_instance()
+    page = _mapper_of(values).class_manager.new_instance()
     page.__dict__.update(values)
     depends_on(*page_tags(values["id"], values["url_path"]))
     return page
+
+
+def _mapper_of(values: dict):
+    """The mapper of the page type ``values`` holds, leaving out ``categories_json`` for a
+    type without categories (only posts have them)."""
+    mapper = Page.__mapper__.polymorphic_map[values["page_type"]]
+    if "categories_json" not in mapper.attrs:
+        values.pop("categories_json", None)
+    return mapper
 
 
 class PromoPage(Page):
@@ -341,8 +363,11 @@ class PromoPage(Page):
     def shown_product(self) -> Product | None:
         """The page's product as its read brought it (see ``promoted_products``), else
         ``product``, loaded: a promo page is then one query, as a post is."""
-        brought = (p for p in self.promoted_products if p.id == self.product_id)
-        return next(brought, None) or self.product
+        if "products_json" not in self.__dict__:
+            return self.product
+        # The read brings the product whenever it exists (and a routed page, detached,
+        # could not load it).
+        return next((p for p in self.promoted_products if p.id == self.product_id), None)
 
 
 def promo_paths(product_ids) -> dict[int, str | None]:

@@ -22,7 +22,7 @@ from ally.models.blog import CategoryRef
 from ally.models.blog import every_category
 from ally.models.blog import every_category_json
 from ally.models.page_types import page_columns
-from ally.models.page_types import page_from_row
+from ally.models.page_types import unattached_page
 from ally.models.sql import json_array_agg
 from ally.models.sql import json_object
 
@@ -76,7 +76,7 @@ def resolve(components: list[str]) -> Route:
     values = found[0]._asdict()
     menu_json = values.pop(MENU_COLUMN)
     categories_json = values.pop(CATEGORIES_COLUMN)
-    page = page_from_row(values)
+    page = unattached_page(values)
     if isinstance(page, BlogIndexPage):
         request.environ[CATEGORIES_KEY] = every_category(categories_json or [])
     depends_on("menu")
