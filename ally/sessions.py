@@ -119,7 +119,7 @@ def csrf_token() -> str:
     field = csrf_field(app)
     token = request_g.get(field)
     if token is None:
-        token = sign_csrf(app, raw_csrf_token(session, field))
+        token = sign_csrf(app, raw_csrf_token(session._get_current_object(), field))
         setattr(request_g, field, token)
     return token
 
