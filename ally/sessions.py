@@ -24,6 +24,7 @@ from itsdangerous import TimestampSigner
 from itsdangerous import URLSafeTimedSerializer
 from itsdangerous.encoding import base64_encode
 from itsdangerous.encoding import want_bytes
+from werkzeug.http import dump_cookie
 
 # Flask-WTF's salt for the signed token; its validator must read what this module signs.
 CSRF_SALT = "wtf-csrf-token"
@@ -67,6 +68,60 @@ class SessionInterface(SecureCookieSessionInterface):
 
     def __init__(self) -> None:
         self._serializers: dict[tuple, URLSafeTimedSerializer | None] = {}
+        self._cookie_forms: dict[tuple, tuple[str, str]] = {}
+
+    def save_session(self, app: Flask, session: SessionMixin, response) -> None:
+        """Flask's, with the cookie's attributes formatted once per configuration: a first
+        visit's page sets a cookie, and werkzeug formatting it (and the ``Vary`` header) took 2%
+        of a cold page's instructions.
+
+        Werkzeug still formats them (see :meth:`_cookie_form`); Flask's own path takes every
+        other case: no cookie to set, one to delete, an expiry date (a permanent session),
+        a cookie past browsers' size limit (werkzeug warns).
+        """
+        if not session or not self.should_set_cookie(app, session):
+            return super().save_session(app, session, response)
+        if self.get_expiration_time(app, session) is not None:
+            return super().save_session(app, session, response)
+        name, attributes = self._cookie_form(app)
+        cookie = f"{name}={self.get_signing_serializer(app).dumps(dict(session))}{attributes}"
+        if len(cookie) > response.max_cookie_size:
+            return super().save_session(app, session, response)
+        response.headers.add("Set-Cookie", cookie)
+        # As ``response.vary.add``, which parses and writes the header again (0.9%).
+        if "Vary" not in response.headers:
+            response.headers["Vary"] = "Cookie"
+        else:
+            response.vary.add("Cookie")
+
+    def _cookie_form(self, app: Flask) -> tuple[str, str]:
+        """The session cookie's name and what follows its value (``; HttpOnly; Path=/…``),
+        as werkzeug's ``dump_cookie`` writes them for this app's settings. A signed value
+        is URL-safe base64 and dots, which werkzeug writes as it is."""
+        settings = (
+            self.get_cookie_name(app),
+            self.get_cookie_domain(app),
+            self.get_cookie_path(app),
+            self.get_cookie_secure(app),
+            self.get_cookie_partitioned(app),
+            self.get_cookie_samesite(app),
+            self.get_cookie_httponly(app),
+        )
+        form = self._cookie_forms.get(settings)
+        if form is None:
+            name, domain, path, secure, partitioned, samesite, httponly = settings
+            sample = dump_cookie(
+                name,
+                "v",
+                domain=domain,
+                path=path,
+                secure=secure,
+                partitioned=partitioned,
+                samesite=samesite,
+                httponly=httponly,
+            )
+            form = self._cookie_forms[settings] = (name, sample.removeprefix(f"{name}=v"))
+        return form
 
     def open_session(self, app: Flask, request) -> SecureCookieSession | None:
         return self.load(app, request.cookies.get(self.get_cookie_name(app)))

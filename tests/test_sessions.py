@@ -103,3 +103,52 @@ def test_flashes_survive_the_cookie(plain_app):
     client = plain_app.test_client()
     client.get("/set")
     assert client.get("/get").text == "[('info', 'Saved')]"
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"SESSION_COOKIE_SECURE": True, "SESSION_COOKIE_SAMESITE": "Strict"},
+        {"SESSION_COOKIE_DOMAIN": "shop.example", "SESSION_COOKIE_PATH": "/shop"},
+        {"SESSION_COOKIE_HTTPONLY": False, "SESSION_COOKIE_NAME": "ally"},
+        {"SESSION_COOKIE_SECURE": True, "SESSION_COOKIE_PARTITIONED": True},
+    ],
+)
+@pytest.mark.parametrize("vary", [None, "Origin"])
+def test_the_session_cookie_is_the_one_flask_sets(plain_app, settings, vary):
+    """ALLY formats the cookie's attributes once per configuration; the header and
+    ``Vary`` are what Flask writes, and the value reads back."""
+    plain_app.config.update(settings)
+
+    @plain_app.get("/")
+    def index():
+        session["csrf_token"] = "abc"
+        return "ok", {"Vary": vary} if vary else {}
+
+    headers = {}
+    for name, interface in (
+        ("flask", SecureCookieSessionInterface()),
+        ("ally", SessionInterface()),
+    ):
+        plain_app.session_interface = interface
+        response = plain_app.test_client().get("/")
+        cookie = response.headers["Set-Cookie"]
+        value, attributes = cookie.split(";", 1)[0], cookie.split(";", 1)[1]
+        assert interface.get_signing_serializer(plain_app).loads(value.split("=", 1)[1]) == {
+            "csrf_token": "abc"
+        }
+        headers[name] = (value.split("=", 1)[0], attributes, response.headers.get_all("Vary"))
+    assert headers["ally"] == headers["flask"]
+
+
+def test_a_permanent_session_keeps_its_expiry(plain_app):
+    plain_app.session_interface = SessionInterface()
+
+    @plain_app.get("/")
+    def index():
+        session.permanent = True
+        session["csrf_token"] = "abc"
+        return "ok"
+
+    assert "Expires=" in plain_app.test_client().get("/").headers["Set-Cookie"]
