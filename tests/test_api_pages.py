@@ -385,6 +385,10 @@ def test_etag_last_modified_and_304(api, client):
         ).status_code
         == 200
     )
+    # Any condition is answered, not only the two a browser sends.
+    listing = "/api/v2/pages/?type=blog.BlogPage"
+    assert client.get(listing, headers={"If-Match": '"other"'}).status_code == 412
+    assert client.get(listing, headers={"If-Match": etag}).status_code == 200
 
 
 def test_etag_changes_when_content_changes(api, client, db_session):
