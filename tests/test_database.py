@@ -292,3 +292,25 @@ def test_json_columns_decode_as_the_standard_library_would(client, site, db_sess
     for text in (f'{{"id": {huge}}}', '[1e999, "\\ud800", 0.1, -3]', '{"a": [true, null]}'):
         for data in (text, text.encode()):
             assert repr(database.json_loads(data)) == repr(json.loads(data))
+
+
+def test_a_read_only_request_reads_on_one_connection_without_a_transaction(app, site):
+    """Its reads of rows begin no session transaction; the session's own queries run on
+    the same connection; closing the session returns it to the reads' pool."""
+    _, reader = database.engines(app)
+    with app.test_request_context("/blog/"):
+        app.preprocess_request()
+        session = db.session()
+        assert [row.one for row in rows(_ONE)] == [1]
+        assert not session.in_transaction()
+        reading = session.reading_connection()
+        assert session.scalar(sa.select(sa.literal(2))) == 2
+        assert session.connection() is reading and reader.pool.checkedout() == 1
+        session.close()
+        assert reader.pool.checkedout() == 0
+        assert [row.one for row in rows(_ONE)] == [1]  # a session reused takes another
+        db.session.remove()
+    assert reader.pool.checkedout() == 0
+
+
+_ONE = sa.select(sa.literal(1).label("one"))
