@@ -86,7 +86,10 @@ class Session(flask_sqlalchemy.session.Session):
         return connection
 
     def close(self) -> None:
+        from ally.models.sql import forget_adopted  # the models import this module
+
         super().close()
+        forget_adopted(self)
         if (connection := self.info.pop(_READING, None)) is not None:
             connection.close()
 

@@ -12,6 +12,7 @@ from ally.admin.explorer import children_statement
 from ally.extensions import db
 from ally.models import Page
 from ally.models import Product
+from ally.models.base import loaded
 from ally.models.page_types import page_columns
 from ally.models.page_types import page_from_row
 from ally.models.page_types import public_posts
@@ -163,6 +164,18 @@ def test_the_products_a_read_brings_stay_out_of_the_session_until_it_ends(
         again = post.body[0].value["product"]
     assert again is not shown and again in db_session
     assert any("FROM products" in s for s in counter.statements), counter.statements
+
+
+def test_a_closed_session_forgets_the_products_a_read_brought(site, db_session):
+    product = make_product("Zinc", 1299)
+    post = make_post(site.blog, body=[promo(product)])
+    db_session.commit()
+    post_id, product_id = post.id, product.id
+    db_session.expunge_all()
+    assert read_page(post_id).promoted_products[0].id == product_id
+    assert loaded(Product, product_id) is not None
+    db_session.close()
+    assert loaded(Product, product_id) is None
 
 
 def test_promo_blocks_the_sql_cannot_read_are_skipped_not_fatal(

@@ -69,14 +69,14 @@ def json_row(model) -> json_object:
     return json_object(*(item for c in model.__table__.columns for item in (c.key, c)))
 
 
-# Where a session keeps the rows :func:`adopt` read, by (model, id), until it commits or
-# rolls back.
+# Where a session keeps the rows :func:`adopt` read, by (model, id), until it commits,
+# rolls back or closes.
 AT_HAND = "ally.rows_at_hand"
 
 
 def adopt(session: Session, model, rows: list[dict]) -> list:
     """Rows of ``model`` read as JSON (:func:`json_row`), as detached objects that
-    ``session``'s reads find (:func:`at_hand`) until it commits or rolls back.
+    ``session``'s reads find (:func:`at_hand`) until it commits, rolls back or closes.
 
     For rows a page shows and nothing changes through: the products its promo blocks show.
     Joining the session (:func:`join_session`) walked the add's cascade for rows nothing
@@ -107,16 +107,17 @@ def adopt(session: Session, model, rows: list[dict]) -> list:
 
 def at_hand(session: Session, model, pk):
     """The row of ``model`` with id ``pk`` that :func:`adopt` read in ``session`` since its
-    last commit or rollback, or None."""
+    last commit, rollback or close, or None."""
     kept = session.info.get(AT_HAND)
     return kept.get((model, pk)) if kept else None
 
 
 @sa.event.listens_for(Session, "after_commit")
 @sa.event.listens_for(Session, "after_rollback")
-def _forget_adopted(session: Session, *args) -> None:
+def forget_adopted(session: Session, *args) -> None:
     """What was read before a commit or rollback is read again after it, as the session
-    expires its own rows."""
+    expires its own rows; ``ally.database.Session`` calls it when it closes (which has no
+    event), as the session then lets go of its own."""
     session.info.pop(AT_HAND, None)
 
 
