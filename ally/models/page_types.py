@@ -14,7 +14,6 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import column_property
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm import relationship
 from sqlalchemy.orm import undefer
 from sqlalchemy.sql.util import ClauseAdapter
@@ -34,6 +33,7 @@ from .media import ImageRef
 from .pages import Page
 from .pages import Route
 from .references import shown_products
+from .sql import detached
 from .sql import join_session
 from .sql import json_array_agg
 from .sql import json_object
@@ -315,8 +315,10 @@ def unattached_page(values: dict) -> Page:
     What the site shows of it comes with its row (``categories_json``, ``products_json``);
     reading a relationship raises rather than loads. The page cache records the row as it
     would a loaded one."""
-    page = page_reference(values)
-    make_transient_to_detached(page)
+    from ally.cache.tags import record_row
+
+    page = detached(_mapper_of(values), values)
+    record_row(page)
     return page
 
 

@@ -86,19 +86,18 @@ def adopt(session: Session, model, rows: list[dict]) -> list:
     """
     from ally.cache.tags import record_row
 
-    manager = sa.inspect(model).class_manager
+    mapper = sa.inspect(model)
     readers = _json_readers(model)
     kept = session.info.setdefault(AT_HAND, {})
     adopted = []
     for row in rows:
-        obj = manager.new_instance()
-        obj.__dict__.update(
+        obj = detached(
+            mapper,
             {
                 key: value if value is None or (read := readers[key]) is None else read(value)
                 for key, value in row.items()
-            }
+            },
         )
-        make_transient_to_detached(obj)
         record_row(obj)
         kept[model, obj.id] = obj
         adopted.append(obj)
@@ -121,6 +120,20 @@ def forget_adopted(session: Session, *args) -> None:
     session.info.pop(AT_HAND, None)
 
 
+def detached(mapper, values: dict):
+    """The row ``values`` holds (its columns by key, ``id`` among them) as a detached object
+    of ``mapper``'s class, as a query would have loaded it before its session closed.
+
+    Set as a load sets them, into the new instance's state: the constructor would fire an
+    attribute event per column. Attributes ``values`` lacks are expired: read, they raise
+    (no session to load them from) until the object joins one.
+    """
+    obj = mapper.class_manager.new_instance()
+    obj.__dict__.update(values)
+    make_transient_to_detached(obj)
+    return obj
+
+
 def join_session(session: Session, mapper, values: dict):
     """The row ``values`` holds (its columns by key, ``id`` among them) as an object of
     ``mapper``'s class in ``session``, as if a query had loaded it: ``session.get``,
@@ -136,11 +149,7 @@ def join_session(session: Session, mapper, values: dict):
 
     obj = session.identity_map.get(mapper.identity_key_from_primary_key((values["id"],)))
     if obj is None:
-        # Set as a load sets them, into the new instance's state: the constructor
-        # would fire an attribute event per column.
-        obj = mapper.class_manager.new_instance()
-        obj.__dict__.update(values)
-        make_transient_to_detached(obj)
+        obj = detached(mapper, values)
         session.add(obj)
     else:
         for key in values.keys() - sa.inspect(obj).dict.keys():
