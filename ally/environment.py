@@ -1,10 +1,53 @@
 """The Jinja environment ALLY's templates render in."""
 
+from typing import Any
+
 from flask.templating import Environment as FlaskEnvironment
+from jinja2.compiler import CodeGenerator as JinjaCodeGenerator
+from markupsafe import escape
+
+try:  # MarkupSafe's own escaping of a str (C), which its public escape() wraps in Markup
+    from markupsafe import _escape_inner
+except ImportError:  # pragma: no cover - a MarkupSafe that keeps it elsewhere
+
+    def _escape_inner(text: str) -> str:
+        return str(escape(text))
+
+
+def escape_output(value: Any) -> str:
+    """``value`` as an autoescaped ``{{ … }}`` prints it: the text MarkupSafe's ``escape``
+    gives, as ``str`` rather than wrapped in ``Markup``.
+
+    A printed value is only ever joined into the template's output, so the wrapper was
+    thrown away at once, yet ``Markup.__new__`` and ``escape`` itself are Python: about
+    150 calls on a listing page: 10% of its instructions, 5% of a post page's
+    (``bench/RESULTS.md``). What is escaped, and how, stays MarkupSafe's: ``__html__`` is
+    trusted, everything else is ``str()``-ed and escaped.
+    """
+    if type(value) is str:
+        return _escape_inner(value)
+    html = getattr(value, "__html__", None)
+    if html is not None:
+        return html()
+    return _escape_inner(str(value))
+
+
+class CodeGenerator(JinjaCodeGenerator):
+    """Jinja's code generator, printing autoescaped expressions through
+    :func:`escape_output`. Templates whose escaping can change while they render
+    (``{% autoescape %}`` with a variable) and unescaped ones compile as Jinja writes them."""
+
+    def _output_child_pre(self, node, frame, finalize) -> None:
+        if not frame.eval_ctx.autoescape or frame.eval_ctx.volatile:
+            return super()._output_child_pre(node, frame, finalize)
+        self.write("environment.escape_output(")
+        if finalize.src is not None:
+            self.write(finalize.src)
 
 
 class Environment(FlaskEnvironment):
-    """Flask's environment, giving each template its globals as one dict.
+    """Flask's environment, giving each template its globals as one dict and printing
+    with :func:`escape_output`.
 
     Jinja chains a template's globals onto the environment's, and every render (a page, a
     block's template) copies that chain into a fresh context key by key: 3% of a cold post
@@ -12,6 +55,9 @@ class Environment(FlaskEnvironment):
     after a template has loaded are not seen by it; ALLY adds its globals while creating
     the app, before any template loads.
     """
+
+    code_generator_class = CodeGenerator
+    escape_output = staticmethod(escape_output)
 
     def make_globals(self, d):
         return {**self.globals, **(d or {})}

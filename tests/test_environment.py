@@ -1,0 +1,70 @@
+"""ALLY's Jinja environment prints exactly what Jinja's own would, by a shorter path."""
+
+import jinja2
+import pytest
+from markupsafe import Markup
+
+from ally.environment import escape_output
+
+XSS = "<script>alert(\"x\")</script> & <img src=x onerror='a()'>"
+
+
+class Html:
+    """Something that renders itself, as a block's value does."""
+
+    def __html__(self) -> str:
+        return "<b>trusted</b>"
+
+
+class Text:
+    def __str__(self) -> str:
+        return XSS
+
+
+VALUES = [XSS, Markup("<i>safe</i>"), Html(), Text(), 42, 1.5, None, True, "", "café ✓"]
+TEMPLATE = (
+    "{% for v in values %}[{{ v }}]<a title='{{ v }}'>{% set kept %}{{ v }}{% endset %}"
+    "{{ kept }}</a>{% endfor %}{% macro m(x) %}({{ x }}){% endmacro %}{{ m(values[0]) }}"
+)
+
+
+def test_pages_print_what_jinjas_own_environment_prints(app):
+    stock = jinja2.Environment(autoescape=True).from_string(TEMPLATE)
+    ours = app.jinja_env.from_string(TEMPLATE)
+
+    printed = ours.render(values=VALUES)
+
+    assert printed == stock.render(values=VALUES)
+    assert "<script>" not in printed and "&lt;script&gt;alert(&#34;x&#34;)" in printed
+    assert "<b>trusted</b>" in printed and "<i>safe</i>" in printed
+
+
+def test_autoescaped_output_compiles_to_the_short_path(app):
+    page = app.jinja_env.compile("{{ title }}", name="page.html", raw=True)
+    text = app.jinja_env.compile("{{ title }}", name="feed.txt", raw=True)
+
+    assert "environment.escape_output(" in page
+    assert "escape_output" not in text  # not autoescaped: printed with str() as Jinja does
+
+
+def test_a_template_that_switches_escaping_while_rendering_is_compiled_as_jinja_writes_it(app):
+    source = "{% autoescape on_off %}{{ v }}{% endautoescape %}"
+    code = app.jinja_env.compile(source, name="x.html", raw=True)
+    template = app.jinja_env.from_string(source)
+
+    assert "escape_output" not in code
+    assert template.render(on_off=True, v="<b>") == "&lt;b&gt;"
+    assert template.render(on_off=False, v="<b>") == "<b>"
+
+
+def test_an_undefined_value_still_fails_loudly(app):
+    with pytest.raises(jinja2.UndefinedError):
+        app.jinja_env.get_template("errors/generic.html").render()
+
+
+@pytest.mark.parametrize("value", VALUES, ids=repr)
+def test_escape_output_is_markupsafes_escape_as_text(value):
+    printed = escape_output(value)
+
+    assert type(printed) in (str, Markup)
+    assert printed == Markup.escape(value)
