@@ -9,11 +9,11 @@ from flask import Flask
 from flask import current_app
 from flask import request
 from markupsafe import Markup
-from markupsafe import escape
 
 from ally import images
 from ally.cart import checkout_url
 from ally.cart import header_cart
+from ally.environment import escape_output
 from ally.models.pages import category_path
 from ally.models.pages import parent_path
 
@@ -53,8 +53,8 @@ def post_meta(post) -> Markup:
     call per card cost a listing 3% of its instructions (``bench/RESULTS.md``)."""
     blog_path = parent_path(post.url_path)
     links = ", ".join(
-        f'<a href="{escape(category_path(blog_path, category.slug))}" rel="category tag">'
-        f"{escape(category.name)}</a>"
+        f'<a href="{escape_output(category_path(blog_path, category.slug))}" rel="category tag">'
+        f"{escape_output(category.name)}</a>"
         for category in post.filed_under
     )
     # Dates print as digits, month names and commas: nothing to escape.

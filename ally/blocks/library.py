@@ -10,7 +10,8 @@ from typing import Any
 
 from flask import current_app
 from markupsafe import Markup
-from markupsafe import escape
+
+from ally.environment import escape_output
 
 from .fields import CharBlock
 from .fields import ChoiceBlock
@@ -35,7 +36,7 @@ class HeadingBlock(StructBlock):
     def render_html(self, value: Any, context: dict) -> Markup:
         """``<h2>``–``<h4>`` with an id from the block's, so a heading can be linked to."""
         level = value.get("level") if value.get("level") in (2, 3, 4) else 2
-        anchor, text = escape(context.get("block_id", "")[:8]), _text(value.get("text"))
+        anchor, text = escape_output(context.get("block_id", "")[:8]), _text(value.get("text"))
         return Markup(f'<h{level} class="block-heading" id="h-{anchor}">{text}</h{level}>')
 
 
@@ -43,7 +44,7 @@ class ParagraphBlock(RichTextBlock):
     def render_html(self, value: Any, context: dict) -> Markup:
         """Sanitised HTML: wrapped in a ``<div>`` when it brings its own paragraphs."""
         tag = "div" if value.startswith("<p") else "p"
-        return Markup(f'<{tag} class="block-paragraph">{escape(value)}</{tag}>')
+        return Markup(f'<{tag} class="block-paragraph">{escape_output(value)}</{tag}>')
 
 
 class QuoteBlock(StructBlock):
@@ -54,7 +55,7 @@ class QuoteBlock(StructBlock):
 
     def render_html(self, value: Any, context: dict) -> Markup:
         attribution = value.get("attribution")
-        caption = f"  <figcaption>— {escape(attribution)}</figcaption>\n" if attribution else ""
+        caption = f"  <figcaption>— {_text(attribution)}</figcaption>\n" if attribution else ""
         return Markup(
             f'<figure class="block-quote">\n  <blockquote><p>{_text(value.get("text"))}</p>'
             f"</blockquote>\n{caption}</figure>"
@@ -127,9 +128,9 @@ class CallToActionBlock(StructBlock):
         return Markup(f'<p class="block-cta"><a class="button" href="{url}">{text}</a></p>')
 
 
-def _text(value: Any) -> Markup:
+def _text(value: Any) -> str:
     """A stored value escaped for HTML: nothing for a missing one, not ``None``."""
-    return escape("" if value is None else value)
+    return escape_output("" if value is None else value)
 
 
 class BodyBlock(StreamBlock):

@@ -3,7 +3,8 @@
 from typing import Any
 
 from markupsafe import Markup
-from markupsafe import escape
+
+from ally.environment import escape_output
 
 from .base import Block
 from .base import BlockValidationError
@@ -71,7 +72,7 @@ class ListBlock(Block):
     def render_html(self, value: Any, context: dict) -> Markup:
         """``<ul>`` (``<ol>`` when ``ordered``), an ``<li>`` per item."""
         tag = "ol" if self.ordered else "ul"
-        items = "".join(f"\n  <li>{escape(item)}</li>" for item in value)
+        items = "".join(f"\n  <li>{escape_output(item)}</li>" for item in value)
         return Markup(f'<{tag} class="block-list">{items}\n</{tag}>')
 
     def get_api_representation(self, value: Any, context: dict | None = None) -> list:
