@@ -13,13 +13,16 @@ Everything else (forms, the cart's JSON, the admin, the CLI) keeps its transacti
 unit of work commits whole or not at all.
 
 A connection whose server hung up is replaced when the pool hands it out (see
-:func:`replace_if_hung_up`), which is how ALLY recovers from a database restart by itself.
+:func:`replace_if_hung_up`) or a worker takes the one it keeps (:class:`HeldConnections`),
+which is how ALLY recovers from a database restart by itself.
 """
 
 import collections
 import functools
 import json
 import select
+import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -38,6 +41,7 @@ READ_ONLY_BLUEPRINTS = frozenset({"site", "api", "cart", "ops"})
 _READS = "ally.reads_without_transaction"  # in session.info, for one request
 _READING = "ally.reading_connection"  # in session.info: the reads' connection (see rows)
 _ENGINE = "ally.autocommit_engine"  # in app.extensions
+_HELD = "ally.held_reading_connections"  # in app.extensions
 
 
 def json_loads(data: str | bytes) -> Any:
@@ -73,24 +77,75 @@ class Session(flask_sqlalchemy.session.Session):
 
     def reading_connection(self) -> sa.Connection:
         """A read-only request's connection: of the reads' engine (see :func:`_reader`),
-        checked out at its first read and returned when the session closes.
+        taken at its first read and given back when the session closes.
 
         :func:`rows` reads on it directly, without the transaction the session begins for
         its queries (beginning and closing it cost a cold post page 3.5% of its
         instructions for its one read); the session's queries run on it too, so a request
-        holds one connection and its prepared statements.
+        holds one connection and its prepared statements. A server that serves one request
+        at a time keeps it between requests (see :class:`HeldConnections`).
         """
-        connection = self.info.get(_READING)
-        if connection is None:
-            connection = self.info[_READING] = current_app.extensions[_ENGINE].connect()
-        return connection
+        taken = self.info.get(_READING)
+        if taken is None:
+            app, environ = current_app._get_current_object(), request._get_current_object().environ
+            engine = app.extensions[_ENGINE]
+            if environ.get("wsgi.multithread", True):
+                taken = self.info[_READING] = (engine.connect(), False)
+            else:
+                taken = self.info[_READING] = (app.extensions[_HELD].take(engine), True)
+        return taken[0]
 
     def close(self) -> None:
         from ally.models.sql import forget_adopted  # the models import this module
 
         super().close()
         forget_adopted(self)
-        if (connection := self.info.pop(_READING, None)) is not None:
+        connection, held = self.info.pop(_READING, (None, True))
+        if not held:
+            connection.close()
+
+
+class HeldConnections:
+    """The reads' connection of each thread, kept between its requests, for servers that
+    serve one request at a time (``wsgi.multithread`` false: gunicorn's sync workers).
+
+    Taking a connection from the pool and giving it back cost every read-only request 3%
+    of its instructions (``bench/RESULTS.md``). A kept one is checked at every take as the
+    pool checks those it hands out (:func:`hung_up`), and replaced if its server hung up or
+    a failed read invalidated it, so a database restart still heals by itself. Threaded
+    servers (the development server, a thread per request) take from the pool as before.
+    Connections are closed by :func:`dispose`, or when the app is collected.
+    """
+
+    def __init__(self, app: Flask):
+        self._local = threading.local()
+        self._kept: set[sa.Connection] = set()  # every thread's, to close from any thread
+        self._lock = threading.Lock()
+        weakref.finalize(app, self.close)
+
+    def take(self, engine: sa.Engine) -> sa.Connection:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None and not (connection.closed or connection.invalidated):
+            if not hung_up(connection.connection.dbapi_connection):
+                return connection
+            connection.invalidate()  # the pool's checkout then tests the others
+        if connection is not None:
+            self._forget(connection)
+        connection = self._local.connection = engine.connect()
+        with self._lock:
+            self._kept.add(connection)
+        return connection
+
+    def _forget(self, connection: sa.Connection) -> None:
+        with self._lock:
+            self._kept.discard(connection)  # unless dispose closed it
+        self._local.connection = None
+        connection.close()
+
+    def close(self) -> None:
+        with self._lock:
+            kept, self._kept = self._kept, set()
+        for connection in kept:
             connection.close()
 
 
@@ -104,6 +159,7 @@ def init_app(app: Flask, db) -> None:
     """
     with app.app_context():
         app.extensions[_ENGINE] = _reader(app, db.engine)
+    app.extensions[_HELD] = HeldConnections(app)
     for engine in engines(app):
         sa.event.listen(engine, "checkout", replace_if_hung_up)
         sa.event.listen(engine, "connect", speak_utc)
@@ -155,7 +211,9 @@ def engines(app: Flask) -> tuple[sa.Engine, ...]:
 
 
 def dispose(app: Flask) -> None:
-    """Close every pooled connection of the app's engines (new ones open on next use)."""
+    """Close every pooled or kept connection of the app's engines (new ones open on next
+    use)."""
+    app.extensions[_HELD].close()
     for engine in engines(app):
         engine.dispose()
 
@@ -317,12 +375,18 @@ def replace_if_hung_up(dbapi_connection, connection_record, connection_proxy) ->
     A server lost without closing the socket (a host gone) fails the first query instead;
     SQLAlchemy then discards the pool's other connections, as it would after a failed ping.
     """
+    if hung_up(dbapi_connection):
+        raise sa.exc.InvalidatePoolError("the server hung up")
+
+
+def hung_up(dbapi_connection) -> bool:
+    """Whether a PostgreSQL connection is closed, broken, or its server said goodbye (an
+    idle connection's socket is readable only then). Never for SQLite: no server to lose."""
     pgconn = getattr(dbapi_connection, "pgconn", None)
-    if pgconn is None:  # SQLite: no server to lose
-        return
+    if pgconn is None:
+        return False
     if dbapi_connection.closed or dbapi_connection.broken:
-        raise sa.exc.InvalidatePoolError("connection closed")
+        return True
     poller = select.poll()  # not select.select, which fails for descriptors past 1023
     poller.register(pgconn.socket, select.POLLIN | select.POLLHUP | select.POLLERR)
-    if poller.poll(0):
-        raise sa.exc.InvalidatePoolError("the server hung up")
+    return bool(poller.poll(0))

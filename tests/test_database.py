@@ -117,7 +117,10 @@ def test_a_connection_the_server_dropped_is_replaced_without_an_error(client, si
         pytest.skip("SQLite has no server to hang up")
     reader = database.engines(client.application)[-1]  # the pool reads take connections from
     db_session.commit()
-    assert client.get("/blog/").status_code == 200
+    database.dispose(client.application)
+    # A threaded server's requests take from the pool (a worker's kept one: the next test).
+    threaded = {"wsgi.multithread": True}
+    assert client.get("/blog/", environ_overrides=threaded).status_code == 200
     db_session.close()
     pooled = [record.driver_connection.info.backend_pid for record in reader.pool._pool.queue]
     assert pooled
@@ -134,7 +137,7 @@ def test_a_connection_the_server_dropped_is_replaced_without_an_error(client, si
                 break
             time.sleep(0.02)
     admin.dispose()
-    assert client.get("/blog/category/recovery/").status_code == 200
+    assert client.get("/blog/category/recovery/", environ_overrides=threaded).status_code == 200
     db_session.close()
     # Every connection the pool hands out now is new: the first hang-up retired the others.
     connections = [reader.connect() for _ in range(reader.pool.checkedin())]
@@ -238,6 +241,32 @@ def test_a_read_the_database_refuses_raises_sqlalchemys_error(app, db_session):
         rows(sa.select(sa.func.no_such_function()))
 
 
+def test_a_kept_connection_whose_server_hung_up_is_replaced(app, client, site):
+    """A worker's kept reading connection is checked at every request as the pool checks
+    what it hands out: after its backend is terminated, the next request reads on a new
+    one instead of failing."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no server to hang up")
+    database.dispose(app)
+
+    def reading_pid() -> int:
+        db.session.close()
+        with app.test_request_context("/blog/"):
+            app.preprocess_request()
+            return db.session().reading_connection().connection.driver_connection.info.backend_pid
+
+    kept = reading_pid()
+    assert reading_pid() == kept
+    admin = sa.create_engine(db.engine.url, poolclass=sa.pool.NullPool)
+    with admin.connect() as conn:  # waits up to 5 s for the backend to exit
+        conn.execute(sa.text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": kept})
+    admin.dispose()
+    db.session.close()
+    assert client.get("/blog/category/recovery/").status_code == 200
+    assert reading_pid() != kept
+    database.dispose(app)
+
+
 def test_a_server_lost_during_a_read_is_sqlalchemys_disconnect(client, site, db_session):
     """A backend lost while its connection is checked out fails the read as SQLAlchemy's
     invalidated disconnect (the error pages answer 503), and the next request reconnects."""
@@ -296,8 +325,9 @@ def test_json_columns_decode_as_the_standard_library_would(client, site, db_sess
 
 def test_a_read_only_request_reads_on_one_connection_without_a_transaction(app, site):
     """Its reads of rows begin no session transaction; the session's own queries run on
-    the same connection; closing the session returns it to the reads' pool."""
+    the same connection; a server serving one request at a time keeps it for the next."""
     _, reader = database.engines(app)
+    database.dispose(app)
     with app.test_request_context("/blog/"):
         app.preprocess_request()
         session = db.session()
@@ -307,10 +337,47 @@ def test_a_read_only_request_reads_on_one_connection_without_a_transaction(app, 
         assert session.scalar(sa.select(sa.literal(2))) == 2
         assert session.connection() is reading and reader.pool.checkedout() == 1
         session.close()
-        assert reader.pool.checkedout() == 0
-        assert [row.one for row in rows(_ONE)] == [1]  # a session reused takes another
+        assert [row.one for row in rows(_ONE)] == [1]  # a session reused takes it again
+        assert db.session().reading_connection() is reading
         db.session.remove()
-    assert reader.pool.checkedout() == 0
+    assert reader.pool.checkedout() == 1 and not reading.closed
+    database.dispose(app)
+    assert reader.pool.checkedout() == 0 and reading.closed
+
+
+def test_a_worker_keeps_its_reading_connection_between_requests(app, client, site):
+    """One checkout for many reads (a sync worker: ``wsgi.multithread`` false); a threaded
+    server, a thread per request, gives each request's connection back to the pool."""
+    reader, blog_id = database.engines(app)[-1], site.blog.id
+    db.session.close()  # out of the test's transaction before its connection is closed
+    database.dispose(app)
+    checkouts = []
+
+    def counted(dbapi_connection, record, proxy):
+        checkouts.append(dbapi_connection)
+
+    def get(url: str, **kwargs) -> int:
+        db.session.close()  # the test's session is the request's: out of its transaction
+        return client.get(url, **kwargs).status_code
+
+    sa.event.listen(reader, "checkout", counted)
+    try:
+        for url in (
+            "/blog/",
+            "/blog/category/recovery/",
+            "/api/v2/pages/",
+            f"/api/v2/pages/{blog_id}/",
+        ):
+            assert get(url) == 200
+        assert len(checkouts) == 1 and reader.pool.checkedout() == 1
+        threaded = {"wsgi.multithread": True}
+        for limit in (1, 2):  # URLs the page cache has not seen
+            assert get(f"/api/v2/pages/?limit={limit}", environ_overrides=threaded) == 200
+        db.session.close()  # as the request's end does outside a test
+        assert len(checkouts) == 3 and reader.pool.checkedout() == 1  # only the kept one
+    finally:
+        sa.event.remove(reader, "checkout", counted)
+    database.dispose(app)
 
 
 _ONE = sa.select(sa.literal(1).label("one"))
