@@ -65,6 +65,19 @@ def test_b15_1_listing_shape(api):
         ]
 
 
+def test_a_listing_asks_the_time_at_every_request(api, monkeypatch):
+    """The start of a typed listing is built once, but what is public is decided when each
+    request runs: a day later the scheduled post is listed (and the expired one still not)."""
+
+    def titles(limit: int) -> set[str]:  # a URL of its own, so the page cache has not seen it
+        return {item["title"] for item in api(type="blog.BlogPage", limit=limit).json["items"]}
+
+    assert not {"Scheduled secret", "Expired secret"} & titles(20)
+    later = utcnow() + timedelta(days=2)
+    monkeypatch.setattr("ally.models.pages.utcnow", lambda: later)
+    assert "Scheduled secret" in titles(19) and "Expired secret" not in titles(18)
+
+
 def test_b15_2_type_specific_fields(api):
     items = api(type="blog.BlogPage", fields="title,date,feed_image").json["items"]
     assert {tuple(item) for item in items} == {("id", "meta", "title", "date", "feed_image")}
