@@ -539,6 +539,26 @@ def test_absolute_url_puts_site_paths_on_the_public_site(
         assert absolute_url(path) == expected
 
 
+@pytest.mark.parametrize(
+    ("base_url", "headers"),
+    [
+        ("http://127.0.0.1:8000", {}),
+        ("https://blog.example", {}),
+        ("http://localhost", {"Host": "xn--caf-dma.example:8443"}),
+        ("http://localhost", {"Host": "ally%2Eexample"}),
+    ],
+)
+def test_the_request_host_is_werkzeugs_own(app, base_url, headers):
+    """``host_url`` is remembered per scheme and host, and is what werkzeug says."""
+    from flask import request
+
+    from ally.templating import host_url
+
+    for _ in range(2):  # worked out, then remembered
+        with app.test_request_context("/blog/", base_url=base_url, headers=headers):
+            assert host_url(request) == request.host_url
+
+
 def test_post_dates_read_as_the_blog_prints_them():
     from datetime import datetime as dt
 

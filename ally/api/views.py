@@ -37,6 +37,7 @@ from ally.models.page_types import promo_paths_json
 from ally.models.search import through_index
 from ally.site.routing import resolve
 from ally.site.routing import split_path
+from ally.templating import host_url
 
 from . import endpoints
 from . import filters
@@ -63,7 +64,7 @@ def context() -> Context:
     fmt = request.args.get("rich_text_format", "db_html")
     if fmt not in RICH_TEXT_FORMATS:
         raise ApiError(f"rich_text_format must be one of: {', '.join(RICH_TEXT_FORMATS)}")
-    api_base = request.host_url.rstrip("/")
+    api_base = host_url(request._get_current_object()).rstrip("/")
     return Context(api_base, current_app.config["ALLY_SITE_URL"] or api_base, fmt)
 
 
