@@ -306,7 +306,7 @@ class Read:
         parameters = self.compiled.construct_params(params)
         shape_key = (
             *(len(parameters[name]) for name in self.lists),
-            *(parameters[name] for name in self.written_in),
+            *(_hashable(parameters[name]) for name in self.written_in),
         )
         shape = self.shapes.get(shape_key)
         if shape is None:
@@ -348,6 +348,11 @@ class Read:
                 values[index] = processor(values[index])
             result.append(make(values))
         return result
+
+
+def _hashable(value: Any) -> Any:
+    """A written-in value as part of a shape's key: a list (an ``IN``) as a tuple."""
+    return tuple(value) if isinstance(value, list) else value
 
 
 def speak_utc(dbapi_connection, connection_record) -> None:

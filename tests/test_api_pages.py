@@ -78,6 +78,40 @@ def test_a_listing_asks_the_time_at_every_request(api, monkeypatch):
     assert "Scheduled secret" in titles(19) and "Expired secret" not in titles(18)
 
 
+PLAIN_LISTINGS = [
+    "/api/v2/pages/",
+    "/api/v2/pages/?type=blog.BlogPage&fields=date,intro&limit=3&offset=1",
+    "/api/v2/pages/?type=blog.BlogPage&fields=*,-categories,-feed_image,-body",
+    "/api/v2/pages/?type=shop.PromoPage&fields=*,-product,-body",
+    "/api/v2/pages/?type=blog.BlogIndexPage&fields=*",
+    "/api/v2/pages/?type=home.HomePage,pages.StandardPage&fields=_,id,title&offset=1",
+    "/api/v2/pages/?type=pages.StandardPage&fields=*,-body&limit=0",
+]
+
+
+@pytest.mark.parametrize("url", PLAIN_LISTINGS)
+def test_a_plain_window_serves_what_the_orms_pages_would(app, api, monkeypatch, url):
+    """A listing that neither filters nor shows a relation reads rows into pages by
+    reference; every field it may show, for every page type, and the validators, are
+    exactly what the ORM's loaded pages give."""
+    from ally.api import views
+
+    windows = []
+    read_window = views.plain_window
+    monkeypatch.setattr(views, "plain_window", lambda *a: windows.append(a) or read_window(*a))
+
+    def served():
+        with app.test_request_context(url):  # the view itself: no page cache between
+            response = app.make_response(views.pages_listing())
+        return response.get_data(), response.headers["ETag"], response.last_modified
+
+    plain = served()
+    monkeypatch.setattr(views, "is_plain", lambda *args: False)  # the ORM's path
+    assert len(windows) == 1
+    assert plain == served() and len(windows) == 1
+    assert b'"items":[' in plain[0]
+
+
 def test_b15_2_type_specific_fields(api):
     items = api(type="blog.BlogPage", fields="title,date,feed_image").json["items"]
     assert {tuple(item) for item in items} == {("id", "meta", "title", "date", "feed_image")}

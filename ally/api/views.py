@@ -29,6 +29,7 @@ from ally.models import PageRevision
 from ally.models import Product
 from ally.models.base import MAX_ID
 from ally.models.base import written
+from ally.models.base import written_in
 from ally.models.page_types import page_columns
 from ally.models.page_types import page_from_row
 from ally.models.page_types import page_reference
@@ -127,8 +128,11 @@ def pages_listing():
     searching = filters.search_words(args)
     with through_index(db.session) if searching else contextlib.nullcontext():
         total = count(query, entity.id)  # entity, so a single type keeps its discriminator
-        window = query.options(*loaders).offset(written(offset)).limit(written(limit))
-        pages = db.session.scalars(window).all()
+        if is_plain(args, selected):
+            pages = plain_window(tuple(types), offset, limit)
+        else:
+            window = query.options(*loaders).offset(written(offset)).limit(written(limit))
+            pages = db.session.scalars(window).all()
     prepare_pages(pages, selected, ctx)
     serialize_page = serializer(selected, ctx)
     return conditional(envelope(total, [serialize_page(p) for p in pages]), pages)
@@ -143,6 +147,44 @@ def public_pages(types: tuple[type[Page], ...]) -> sa.Select:
     if types:
         query = query.where(Page.page_type.in_(written([t.api_type for t in types])))
     return query
+
+
+# A listing asking for no more than these is a plain window of its types' pages in tree order.
+PLAIN = frozenset({"type", "fields", "limit", "offset"})
+# Fields read from a page's relations or body, which the ORM's loaders bring with the pages.
+RELATED = frozenset({"categories", "feed_image", "product", "body"})
+
+
+def is_plain(args, selected: list) -> bool:
+    """Whether a listing is a plain window (see :func:`plain_window`)."""
+    return args.keys() <= PLAIN and not {f.name for f, _ in selected} & RELATED
+
+
+def plain_window(types: tuple[type[Page], ...], offset: int, limit: int) -> list[Page]:
+    """A window of the public pages of ``types`` in tree order, for a listing that neither
+    filters, searches nor orders, and shows only the pages' own columns (the common
+    front-end read: ``?type=blog.BlogPage&fields=date,intro``).
+
+    Read as rows of a statement built once per set of types, as the site reads its pages,
+    and made pages by reference (:func:`page_reference`: outside any session, recorded by
+    the page cache as loaded rows), where the ORM's query and loading cost such a listing
+    15% of its instructions. Detached pages, which expire every relationship they lack, cost
+    more than the ORM's. A field reading a relation must be in ``RELATED``: a test holds
+    every other field's output to the ORM's.
+    """
+    found = rows(_window_statement(types), {"offset": offset, "limit": limit})
+    return [page_reference(row._asdict()) for row in found]
+
+
+@functools.lru_cache(maxsize=64)
+def _window_statement(types: tuple[type[Page], ...]) -> sa.Select:
+    own = [c for c in page_columns() if c.key not in WINDOW_LEAVES]
+    window = public_pages(types).with_only_columns(*own).order_by(Page.url_path)
+    return window.offset(written_in("offset")).limit(written_in("limit"))
+
+
+# What a plain window leaves unread: the body and the JSON of a page's relations.
+WINDOW_LEAVES = frozenset({"body_json", "categories_json", "products_json"})
 
 
 def public_page_or_404(pk: int, ctx: Context) -> Page:
