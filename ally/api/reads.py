@@ -31,9 +31,10 @@ PLAIN = frozenset({"type", "fields", "limit", "offset"})
 RELATED = frozenset({"categories", "feed_image", "product", "body"})
 
 
-def is_plain(args, selected: list) -> bool:
-    """Whether a listing is a plain window (see :func:`plain_window`)."""
-    return args.keys() <= PLAIN and not {f.name for f, _ in selected} & RELATED
+def is_plain(args, shown: set[str]) -> bool:
+    """Whether a listing with these parameters, showing the fields named ``shown``, is a
+    plain window (see :func:`plain_window`)."""
+    return args.keys() <= PLAIN and not shown & RELATED
 
 
 def plain_window(types: tuple[type[Page], ...], offset: int, limit: int) -> list[Page]:

@@ -126,11 +126,12 @@ def pages_listing():
     offset, limit = filters.pagination(args, current_app.config["ALLY_API_LIMIT_MAX"])
     ctx = context()
     selected = select_fields(fields, endpoints.PAGE_LISTING_DEFAULT, fields_config(), listing=True)
-    loaders = endpoints.load_options({f.name for f, _ in selected})
+    shown = {f.name for f, _ in selected}
+    loaders = endpoints.load_options(shown)
     searching = filters.search_words(args)
     with through_index(db.session) if searching else contextlib.nullcontext():
         total = count(query, entity.id)  # entity, so a single type keeps its discriminator
-        if is_plain(args, selected):
+        if is_plain(args, shown):
             pages = plain_window(tuple(types), offset, limit)
         else:
             window = query.options(*loaders).offset(written(offset)).limit(written(limit))
