@@ -82,10 +82,12 @@ def test_no_query_is_an_error(client, posts, q):
 
 
 @pytest.mark.parametrize("search", ["", "   "])
-def test_a_search_without_words_is_the_plain_listing(app, client, posts, count_queries, search):
+def test_a_search_without_words_is_the_plain_listing(
+    app, client, posts, count_queries, search, monkeypatch
+):
     """No words (empty or blank) filters nothing and costs what the
     listing costs: no planner settings changed around it."""
-    app.config["ALLY_CACHE_ENABLED"] = False
+    monkeypatch.setitem(app.config, "ALLY_CACHE_ENABLED", False)
     url, args = "/api/v2/pages/", {"fields": "title", "order": "title"}
     plain = client.get(url, query_string=args).json  # the count is shared from here on
     with count_queries() as counter:
