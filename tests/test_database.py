@@ -189,7 +189,7 @@ def test_driver_reads_return_what_sqlalchemy_returns(app, site, db_session):
     values of every kind (dates, UTC datetimes, JSON, booleans, aggregates), its rows must
     be SQLAlchemy's, field names included, and a shape of SQL kept for one set of values
     must serve the next."""
-    from ally.models.page_types import _posts_statement
+    from ally.models.cards import _posts_statement
     from ally.models.page_types import _promo_paths_statement
     from ally.site.routing import _categories_statement
     from ally.site.routing import _menu_statement
@@ -201,10 +201,13 @@ def test_driver_reads_return_what_sqlalchemy_returns(app, site, db_session):
     post = make_post(site.blog, categories=[site.health, site.recovery], body=[promo])
     make_post(site.blog, live=False)
     db_session.commit()
+    listing = {"listing_limit": 11, "listing_category": "recovery"}
     reads = [
-        (_resolve_statement(), {"paths": prefixes(["blog", post.slug])}),
-        (_resolve_statement(), {"paths": prefixes(["no-such-page"])}),
-        (_resolve_statement(), {"paths": prefixes(["blog"])}),  # that shape, other values
+        (_resolve_statement(None), {"paths": prefixes(["blog", post.slug])}),
+        (_resolve_statement(None), {"paths": prefixes(["no-such-page"])}),
+        (_resolve_statement(None), {"paths": prefixes(["blog"])}),  # that shape, other values
+        (_resolve_statement(False), {"paths": prefixes(["blog"]), **listing}),
+        (_resolve_statement(True), {"paths": prefixes(["blog"]), **listing}),
         (_posts_statement(True, False, False), {"blog_id": site.blog.id, "limit": 10, "offset": 0}),
         (_posts_statement(True, False, True), {"blog_id": site.blog.id, "limit": 10, "offset": 1}),
         (
@@ -231,7 +234,10 @@ def test_driver_reads_return_what_sqlalchemy_returns(app, site, db_session):
     assert [row.id for row in rows(*reads[2])] == [site.blog.id]
     assert len(rows(*reads[2])[0].ally_categories) == 2  # a blog index's row lists them
     assert not resolved.ally_categories  # a post's does not (SQLite aggregates none as [])
-    assert len(rows(*reads[3])) == 1 and rows(*reads[4]) == []  # one public post
+    assert len(rows(*reads[5])) == 1 and rows(*reads[6]) == []  # one public post
+    # The blog's first listing page, whole and of one category, rides in its row.
+    whole, recovery = rows(*reads[3])[0].ally_cards, rows(*reads[4])[0].ally_cards
+    assert [card["id"] for card in whole] == [card["id"] for card in recovery] == [post.id]
 
 
 def test_a_read_the_database_refuses_raises_sqlalchemys_error(app, db_session):

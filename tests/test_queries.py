@@ -3,19 +3,28 @@ and at most 4 statements for a page rendered from scratch (page cache off)."""
 
 from datetime import date
 from datetime import timedelta
+from urllib.parse import parse_qsl
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm.exc import DetachedInstanceError
+from werkzeug.datastructures import MultiDict
 
 from ally.admin.explorer import children_statement
 from ally.extensions import db
+from ally.models import Image
 from ally.models import Page
 from ally.models import Product
 from ally.models.base import loaded
+from ally.models.cards import public_posts
 from ally.models.page_types import page_columns
 from ally.models.page_types import page_from_row
-from ally.models.page_types import public_posts
+from ally.site.routing import Listing
+from ally.site.routing import all_categories
+from ally.site.routing import first_cards
+from ally.site.routing import first_listing
+from ally.site.routing import resolve
+from ally.site.routing import split_path
 
 from .factories import make_page
 from .factories import make_post
@@ -80,11 +89,11 @@ def test_queries_per_page_do_not_grow_with_content(
     large = {url: queries_for(client, count_queries, db_session, url) for url in URLS}
     assert large == small
     assert max(small.values()) <= 4, small
-    # A post page is one query: its categories and promoted products come in its row. A
-    # listing is two: its page, with every category (the filter) in its row, then the
-    # posts, each with its categories.
-    assert small["/blog/post-3/"] == 1 and small["/blog/"] == 2, small
-    assert small["/blog/category/recovery/"] == 2, small
+    # A post page is one query: its categories and promoted products come in its row. So
+    # is a listing's first page: every category (the filter) and its posts, each with its
+    # categories, come in the blog's row. Later pages read their window on their own.
+    assert small["/blog/post-3/"] == 1 and small["/blog/"] == 1, small
+    assert small["/blog/category/recovery/"] == 1 and small["/blog/?page=2"] == 2, small
 
 
 def read_page(pk: int) -> Page:
@@ -215,7 +224,7 @@ def test_promo_blocks_the_sql_cannot_read_are_skipped_not_fatal(
     ("url", "window", "skipping"),
     [
         ("/blog/?page=2", "LIMIT 11 OFFSET 10", True),
-        ("/blog/category/recovery/", "LIMIT 11 OFFSET 0", False),
+        ("/blog/category/recovery/page/1/", "LIMIT 11 OFFSET 0", False),
     ],
 )
 def test_a_listings_window_and_blog_are_written_into_its_sql(
@@ -246,11 +255,11 @@ def test_a_listings_window_and_blog_are_written_into_its_sql(
 
 
 def test_a_pages_children_are_read_with_its_id_written_in(
-    app, client, site, db_session, count_queries
+    app, client, site, db_session, count_queries, monkeypatch
 ):
     """The children a standard page lists are read with its id written into the SQL, as
     listings' blogs are (see ``written_in``), and each page gets its own children."""
-    app.config["ALLY_CACHE_ENABLED"] = False
+    monkeypatch.setitem(app.config, "ALLY_CACHE_ENABLED", False)
     about = make_page(site.home, slug="about", title="About")
     make_page(about, title="Our team")
     shop = make_page(site.home, slug="shop", title="Shop")
@@ -311,3 +320,94 @@ def test_the_page_a_reader_asks_for_is_read_outside_the_session(
             _ = page.feed_image
     response = client.get(bare.url_path)
     assert response.status_code == 200 and 'class="product-card"' not in response.text
+
+
+@pytest.mark.parametrize(
+    ("target", "slug"),
+    [
+        ("/blog/", None),
+        ("/blog/category/recovery/", "recovery"),
+        ("/blog/?category=health-management", "health-management"),
+    ],
+)
+def test_a_listings_first_page_comes_in_its_blogs_row_as_its_own_read_gives_it(
+    app, site, db_session, target, slug
+):
+    """The routing read brings a top-level blog's first listing page as JSON (see
+    ``first_listing``); its cards must be those the listing's own read gives: the same
+    posts in the same order (ties on date by id), dates, aware UTC times, the feed image
+    and the categories by name."""
+    image = Image(title="Moon", filename="original_images/none.png", width=800, height=600)
+    db_session.add(image)
+    build(site, db_session, 0, 13, [make_product("Melatonin", 2499)] * 2)
+    for title in ("Tied A", "Tied B"):
+        make_post(
+            site.blog,
+            title=title,
+            day=date(2024, 1, 13),
+            feed_image=image,
+            categories=[site.recovery, site.health],
+        )
+    db_session.commit()
+    path = target.partition("?")[0]
+    with app.test_request_context(target):
+        resolve(split_path(path))
+        read = first_cards(site.blog.id, slug, 11)
+        category = next((c for c in all_categories() if c.slug == slug), None)
+        own = public_posts(site.blog.id, category and category.id, limit=11)
+    assert read is not None and len(read) >= 8
+    assert read == own
+    assert [type(value) for value in read[0]] == [type(value) for value in own[0]]
+    assert read[0].title == "Tied B" and read[0].feed_image.id == image.id
+    assert read[0].first_published_at.utcoffset() == timedelta(0)
+    assert [c.slug for c in read[0].filed_under] == ["health-management", "recovery"]
+    # A different window than the one read is not served from it.
+    with app.test_request_context(target):
+        resolve(split_path(path))
+        assert first_cards(site.blog.id, slug, 5) is None
+        assert first_cards(site.blog.id, "other" if slug else "recovery", 11) is None
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/blog/", Listing(None)),
+        ("/blog/?page=1&utm_source=x", Listing(None)),
+        ("/blog/category/recovery/", Listing("recovery")),
+        ("/blog/?category=recovery", Listing("recovery")),
+        ("/resources/blog/?category=recovery", Listing("recovery")),
+        ("/blog/?page=2", None),
+        ("/blog/category/recovery/?page=3", None),
+        ("/blog/page/2/", None),
+        ("/blog/feed.xml", None),
+        ("/blog/category/recovery/feed.xml", None),
+        ("/blog/a-post/", None),
+        ("/blog/?category=%00", None),
+        ("/blog/?category=", None),
+        ("/resources/blog/", None),
+        ("/", None),
+    ],
+)
+def test_the_routing_read_guesses_which_listing_a_path_asks_for(target, expected):
+    """Only paths shaped like a listing's first page carry one: a post's read, carrying a
+    listing it never runs, cost PostgreSQL more per post page."""
+    path, _, query = target.partition("?")
+    args = MultiDict(parse_qsl(query, keep_blank_values=True))
+    assert first_listing(split_path(path), args) == expected
+
+
+def test_a_wrong_guess_costs_nothing_but_its_column(
+    app, client, site, db_session, count_queries, monkeypatch
+):
+    """A top-level page that is no blog is read with the listing's column unrun: the page
+    and its children as ever, and no card."""
+    monkeypatch.setitem(app.config, "ALLY_CACHE_ENABLED", False)
+    about = make_page(site.home, slug="about", title="About")
+    make_page(about, title="Our team")
+    make_post(site.blog, title="Top news", categories=[site.recovery])
+    db_session.commit()
+    for target in ("/about/", "/about/?category=recovery"):
+        with count_queries() as counter:
+            page = client.get(target)
+        assert "Our team" in page.text and "Top news" not in page.text
+        assert counter.count == 2  # the page, then its children

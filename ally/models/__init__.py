@@ -2,7 +2,8 @@
 
 Dependencies point one way: ``base`` ← ``users``, ``media``, ``blog``, ``site`` ←
 ``commerce`` ← ``references`` ← ``pages`` ← ``page_types`` (which also uses
-:mod:`ally.blocks`). Import models from here.
+:mod:`ally.blocks`) ← ``cards`` (the posts listings show; the home page's are read when
+it renders). Import models from here.
 """
 
 from .audit import AuditEntry

@@ -9,8 +9,7 @@ from sqlalchemy.orm import mapped_column
 
 from .base import Base
 from .base import TimestampMixin
-from .sql import json_array_agg
-from .sql import json_object
+from .sql import json_rows
 
 post_categories = sa.Table(
     "post_categories",
@@ -56,9 +55,8 @@ def every_category_json() -> sa.ScalarSelect:
         table.c.slug,
         table.c.description,
         sa.func.row_number().over(order_by=table.c.name).label("rank"),
-    ).subquery()
-    item = json_object(*(part for c in ranked.c for part in (c.key, c)))
-    return sa.select(json_array_agg(item)).scalar_subquery()
+    ).subquery("ranked")
+    return sa.select(json_rows(ranked)).scalar_subquery()
 
 
 def every_category(rows: list[dict]) -> list[CategoryRef]:

@@ -5,11 +5,8 @@
 ``app.Model`` name the JSON API reports.
 """
 
-import datetime as dt
 import functools
-from datetime import datetime
 from typing import ClassVar
-from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
@@ -21,7 +18,6 @@ from werkzeug.exceptions import NotFound
 
 from ally.blocks import BodyBlock
 
-from .base import windowed
 from .base import written_in
 from .blog import Category
 from .blog import CategoryRef
@@ -29,7 +25,6 @@ from .blog import category_refs
 from .blog import post_categories
 from .commerce import Product
 from .media import Image
-from .media import ImageRef
 from .pages import Page
 from .pages import Route
 from .references import shown_products
@@ -39,88 +34,6 @@ from .sql import json_array_agg
 from .sql import json_object
 
 BODY = BodyBlock()
-
-
-class PostCard(NamedTuple):
-    """What a post card and a feed entry show of a post, read as a row: a listing of ten
-    posts built as pages cost more Python than the rest of its request."""
-
-    id: int
-    title: str
-    url_path: str
-    date: dt.date | None
-    intro: str
-    search_description: str
-    first_published_at: datetime | None
-    created_at: datetime
-    feed_image: ImageRef | None
-    filed_under: list[CategoryRef]
-
-
-def public_posts(
-    blog_id: int | None = None, category_id: int | None = None, *, limit: int, offset: int = 0
-) -> list[PostCard]:
-    """Public posts newest first, of one blog and one category when given, in one query
-    (see :func:`_posts_statement`).
-
-    The page cache learns each card's rows as it would have from loading them as pages,
-    when it is recording this response (the tags cost a cold listing 2% of its
-    instructions to build for nothing).
-    """
-    from ally.cache import depends_on
-    from ally.cache.tags import current_render
-    from ally.cache.tags import page_tags
-    from ally.database import rows
-
-    depends_on("posts" if blog_id is None else f"children:{blog_id}")
-    params = {"blog_id": blog_id, "category_id": category_id, "limit": limit, "offset": offset}
-    statement = _posts_statement(blog_id is not None, category_id is not None, offset > 0)
-    cards = [
-        PostCard(*columns, ImageRef(image_id) if image_id else None, category_refs(categories))
-        for *columns, image_id, categories in rows(statement, params)
-    ]
-    if current_render() is not None:
-        for card in cards:
-            depends_on(*page_tags(card.id, card.url_path), *_card_tags(card))
-    return cards
-
-
-def _card_tags(card: PostCard) -> list[str]:
-    """The rows besides the post's own that ``card`` shows: its categories and image."""
-    from ally.cache.tags import row_tag
-
-    tags = [row_tag("categories", category.id) for category in card.filed_under]
-    return [*tags, row_tag("images", card.feed_image.id)] if card.feed_image else tags
-
-
-@functools.cache
-def _posts_statement(in_blog: bool, in_category: bool, skipping: bool) -> sa.Select:
-    """A card's columns by name, then what its last two are built from: the feed image's
-    id and the categories as JSON (see ``BlogPage.categories_json``).
-
-    Built once per shape, the blog, the category and the window written in when it runs
-    (see :func:`~ally.models.base.written_in`), the time a parameter: building and hashing a
-    statement cost a listing more than PostgreSQL takes to run it.
-
-    Past the first page (``skipping``), the window's ids are found first and the columns
-    computed for those rows only: the database computed them, categories and all, for
-    every row it skipped, and page 5,000 of ``/blog/`` took a third of a second.
-    """
-    criteria = [Page.public_clause()]
-    if in_blog:
-        criteria.append(BlogPage.parent_id == written_in("blog_id"))
-    if in_category:
-        criteria.append(BlogPage.categories.any(Category.id == written_in("category_id")))
-    order = (BlogPage.date.desc(), BlogPage.id.desc())
-    columns = sa.select(
-        *(getattr(BlogPage, name) for name in PostCard._fields[:-2]),
-        BlogPage.feed_image_id,
-        BlogPage.categories_json,
-    )
-    if not skipping:
-        return windowed(columns.where(*criteria).order_by(*order))
-    window = windowed(sa.select(BlogPage.id).where(*criteria).order_by(*order)).subquery()
-    return columns.join(window, BlogPage.id == window.c.id).order_by(*order)
 
 
 def public_children(page: Page) -> list[Page]:
@@ -165,6 +78,8 @@ class HomePage(Page):
     body_block = BODY
 
     def get_context(self, **kwargs):
+        from .cards import public_posts
+
         return super().get_context(latest_posts=public_posts(limit=3), **kwargs)
 
 
@@ -290,10 +205,16 @@ def page_columns() -> list[sa.ColumnElement]:
     JSON. Of the table only, so the select stays one of every page type."""
     mapper = sa.inspect(Page)
     return [
-        *(p.columns[0].label(p.key) for p in mapper.column_attrs if not p.deferred),
+        *(_keyed(p.columns[0], p.key) for p in mapper.column_attrs if not p.deferred),
         categories_json(Page.__table__.c.id).label("categories_json"),
         mapper.column_attrs["products_json"].expression.label("products_json"),
     ]
+
+
+def _keyed(column: sa.ColumnElement, key: str) -> sa.ColumnElement:
+    """``column`` selected under ``key``: labelled only where its name differs, since the
+    routing read's text must stay short (see :class:`~ally.models.sql.json_rows`)."""
+    return column if column.key == key else column.label(key)
 
 
 def page_from_row(values: dict) -> Page:

@@ -34,8 +34,7 @@ from .references import shown_products
 from .search import VECTOR_COLUMN
 from .search import matches_words
 from .sql import adopt
-from .sql import json_array_agg
-from .sql import json_row
+from .sql import json_rows
 from .users import User
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -146,7 +145,7 @@ class Page(TimestampMixin, Base):
     # where a read selects it (``page_types.page_columns``), so rendering such a page costs
     # no products query of its own (see ``promoted_products``).
     products_json: Mapped[list | None] = column_property(
-        sa.select(json_array_agg(json_row(Product)))
+        sa.select(json_rows(Product.__table__))
         .where(shown_products(Product.id, id, product_id))
         .scalar_subquery(),
         deferred=True,

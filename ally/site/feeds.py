@@ -9,7 +9,7 @@ from flask import current_app
 
 from ally.models import Page
 from ally.models.blog import CategoryRef
-from ally.models.page_types import PostCard
+from ally.models.cards import PostCard
 from ally.models.pages import category_path
 from ally.templating import absolute_url
 

@@ -6,6 +6,7 @@ from operator import itemgetter
 from typing import NamedTuple
 
 import sqlalchemy as sa
+from flask import current_app
 from flask import has_request_context
 from flask import request
 from sqlalchemy.orm import aliased
@@ -21,16 +22,21 @@ from ally.models import Route
 from ally.models.blog import CategoryRef
 from ally.models.blog import every_category
 from ally.models.blog import every_category_json
+from ally.models.cards import PostCard
+from ally.models.cards import cards_from_json
+from ally.models.cards import first_cards_json
+from ally.models.cards import noted
 from ally.models.page_types import page_columns
 from ally.models.page_types import unattached_page
-from ally.models.sql import json_array_agg
-from ally.models.sql import json_object
+from ally.models.sql import json_rows
 
 MAX_PATH_LENGTH = 1024
 MENU_KEY = "ally.menu"
 MENU_COLUMN = "ally_menu"  # the menu's JSON, beside the page's columns
 CATEGORIES_KEY = "ally.categories"
 CATEGORIES_COLUMN = "ally_categories"  # every category's JSON, for a blog index
+CARDS_KEY = "ally.first_cards"
+CARDS_COLUMN = "ally_cards"  # a blog index's first listing page, as JSON
 _COMPONENT_RE = re.compile(r"^[A-Za-z0-9._-]{1,255}$")
 
 
@@ -68,23 +74,75 @@ def resolve(components: list[str]) -> Route:
 
     The same read brings the header menu as JSON in the page's row, kept for :func:`menu`,
     and for a blog index every category, kept for :func:`all_categories` (its listings filter
-    by them), so that a page costs one query and one ORM object for all.
+    by them), and the posts of the listing page the path looks like (see
+    :func:`first_listing`), kept for :func:`first_cards`, so that a page costs one query and
+    one ORM object for all.
     """
-    found = rows(_resolve_statement(), {"paths": prefixes(components)})
+    reading = request._get_current_object()
+    # Most pages have no query string: werkzeug would parse one for nothing (1% of a post).
+    listing = first_listing(components, reading.args if reading.query_string else {})
+    limit = current_app.config["ALLY_POSTS_PER_PAGE"] + 1
+    found = rows(
+        _resolve_statement(None if listing is None else listing.category_slug is not None),
+        {
+            "paths": prefixes(components),
+            "listing_limit": limit,
+            "listing_category": listing and listing.category_slug,
+        },
+    )
     if not found:
         raise NotFound()
     values = found[0]._asdict()
     menu_json = values.pop(MENU_COLUMN)
     categories_json = values.pop(CATEGORIES_COLUMN)
+    cards_json = values.pop(CARDS_COLUMN)
     page = unattached_page(values)
     if isinstance(page, BlogIndexPage):
-        request.environ[CATEGORIES_KEY] = every_category(categories_json or [])
+        reading.environ[CATEGORIES_KEY] = every_category(categories_json or [])
+        if listing is not None:
+            reading.environ[CARDS_KEY] = (page.id, listing.category_slug, limit, cards_json)
     depends_on("menu")
-    request.environ[MENU_KEY] = [
+    reading.environ[MENU_KEY] = [
         MenuItem(item["title"], item["url_path"])
         for item in sorted(menu_json or (), key=itemgetter("position"))
     ]
     return page.route(components[page.depth - 1 :])
+
+
+class Listing(NamedTuple):
+    """The first page of a blog listing, whole or of one category."""
+
+    category_slug: str | None
+
+
+def first_listing(components: list[str], args) -> Listing | None:
+    """The first page of a blog listing the routing read should bring with the page, for a
+    path that looks like one (see ``BlogIndexPage.route``): one ending ``category/<slug>/``,
+    one asking ``?category=``, or a top-level page (blogs are the home page's children).
+
+    A guess, never a rule: a wrong one costs a listing the query of its own it had anyway.
+    Guessing for every path was not free: a post's read carrying the listing it never runs
+    cost PostgreSQL 10% more per post page (the larger plan is set up at every run).
+    """
+    if args.get("page", "1") != "1":
+        return None
+    if components[-2:-1] == ["category"]:
+        return Listing(components[-1])
+    slug = args.get("category")
+    if slug is not None and not _COMPONENT_RE.match(slug):
+        return None  # no category has it (a NUL byte would be the database's error)
+    if len(components) == 1 or slug is not None:
+        return Listing(slug)
+    return None
+
+
+def first_cards(index_id: int, category_slug: str | None, limit: int) -> list[PostCard] | None:
+    """The first ``limit`` cards of the blog index ``index_id``'s listing (of the category
+    ``category_slug``) if :func:`resolve` read them with the index, else None."""
+    read = request.environ.get(CARDS_KEY)
+    if read is None or read[:3] != (index_id, category_slug, limit):
+        return None
+    return noted(cards_from_json(read[3]), index_id)
 
 
 def menu() -> list[MenuItem]:
@@ -111,19 +169,22 @@ def _categories_statement() -> sa.Select:
 
 
 @functools.cache
-def _resolve_statement() -> sa.Select:
+def _resolve_statement(by_category: bool | None) -> sa.Select:
     """The deepest public page on the path as :func:`page_from_row` builds it, the menu
-    as JSON (see :func:`_menu_json`) and, when it is a blog index, every category. Built
-    once: the statement never changes (the paths and ``now`` bind when it runs).
+    as JSON (see :func:`_menu_json`) and, when it is a blog index, every category and the
+    first page of its listing (of one category when ``by_category``; none when None).
+    Built once per shape: the paths, the category and ``now`` bind when it runs.
     """
     paths = sa.bindparam("paths", expanding=True)
-    # Correlated, so the database reads the categories for the row of a blog index only.
+    # Correlated, so the database reads these for the row of a blog index only.
     is_index = Page.page_type == sa.literal(BlogIndexPage.api_type, literal_execute=True)
+    cards = sa.null() if by_category is None else first_cards_json(Page.id, by_category)
     return (
         sa.select(
             *page_columns(),
             _menu_json().label(MENU_COLUMN),
             every_category_json().where(is_index).label(CATEGORIES_COLUMN),
+            (cards if by_category is None else cards.where(is_index)).label(CARDS_COLUMN),
         )
         .where(Page.url_path.in_(paths), Page.public_clause())
         .order_by(Page.depth.desc())
@@ -134,11 +195,7 @@ def _resolve_statement() -> sa.Select:
 def _menu_json() -> sa.ScalarSelect:
     """The menu's items as a JSON array of objects, unordered (SQLite can't order inside
     an aggregate): each carries its ``position``."""
-    items = _menu_statement().subquery()
-    item = json_object(
-        "title", items.c.title, "url_path", items.c.url_path, "position", items.c.position
-    )
-    return sa.select(json_array_agg(item)).scalar_subquery()
+    return sa.select(json_rows(_menu_statement().subquery("menu"))).scalar_subquery()
 
 
 @functools.cache

@@ -24,7 +24,7 @@ from ally.models import BlogIndexPage
 from ally.models import Image
 from ally.models import Page
 from ally.models.blog import CategoryRef
-from ally.models.page_types import public_posts
+from ally.models.cards import public_posts
 from ally.models.pages import category_path
 from ally.models.search import search_terms
 from ally.models.search import through_index
@@ -35,6 +35,7 @@ from .paging import paged
 from .paging import paginate
 from .routing import all_categories
 from .routing import find_redirect
+from .routing import first_cards
 from .routing import resolve
 from .routing import split_path
 
@@ -91,11 +92,15 @@ def render_listing(index: BlogIndexPage, category_slug: str | None = None, page_
     category = _category_or_404(category_slug, categories) if category_slug is not None else None
     number = page_number or page_number_arg()
     category_id = category.id if category else None
-    posts = paged(
-        lambda limit, offset: public_posts(index.id, category_id, limit=limit, offset=offset),
-        number,
-        current_app.config["ALLY_POSTS_PER_PAGE"],
-    )
+    slug = category.slug if category else None
+
+    def window(limit: int, offset: int):
+        read = first_cards(index.id, slug, limit) if offset == 0 else None
+        if read is not None:
+            return read
+        return public_posts(index.id, category_id, limit=limit, offset=offset)
+
+    posts = paged(window, number, current_app.config["ALLY_POSTS_PER_PAGE"])
     canonical = listing_url(index, category, number)
     return render_template(
         index.template,
