@@ -568,3 +568,27 @@ def test_post_dates_read_as_the_blog_prints_them():
     assert long_date(dt(2025, 5, 3, 23, 59)) == "May 03, 2025"
     assert [long_date(date(2024, m, 1))[:3] for m in (1, 12)] == ["Jan", "Dec"]
     assert long_date(None) == ""
+
+
+READER_TEMPLATES = [
+    path
+    for path in (Path(__file__).parents[1] / "ally" / "templates").rglob("*.html")
+    if "admin" not in path.parts
+]
+
+
+@pytest.mark.parametrize("path", READER_TEMPLATES, ids=lambda path: path.name)
+def test_reader_templates_write_typography_as_entities(path):
+    """A page of ASCII content then renders as ASCII text, which Python joins and encodes
+    byte for byte: one en dash in a listing's title made every string of the page two
+    bytes a character, 4% of a cold listing's instructions (``bench/RESULTS.md``)."""
+    text = path.read_text()
+    assert text.isascii(), [ch for ch in text if not ch.isascii()]
+
+
+def test_a_listing_of_ascii_posts_is_ascii(client, site, db_session):
+    make_post(site.blog, title="Sleep well", categories=[site.recovery])
+    db_session.commit()
+    page = client.get("/blog/category/recovery/").get_data(as_text=True)
+    assert page.isascii()
+    assert "<title>Recovery &ndash; ALLY Essentials</title>" in page
