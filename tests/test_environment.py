@@ -68,3 +68,58 @@ def test_escape_output_is_markupsafes_escape_as_text(value):
 
     assert type(printed) in (str, Markup)
     assert printed == Markup.escape(value)
+
+
+class Counter:
+    """A callable object whose ``__call__`` takes the context, as Jinja allows."""
+
+    @jinja2.pass_context
+    def __call__(self, context, suffix):
+        return f"{context['name']}{suffix}"
+
+
+@jinja2.pass_context
+def greet(context, greeting):
+    return f"{greeting}, {context['name']}"
+
+
+@jinja2.pass_environment
+def environment_name(environment):
+    return type(environment).__name__
+
+
+def plain(*args, **kwargs):
+    return f"{args}{sorted(kwargs.items())}"
+
+
+def stops():
+    raise StopIteration
+
+
+CALLS = (
+    "{% macro m(x) %}{{ plain(x, k=x) }}{% endmacro %}"
+    "{{ plain(1, b=2) }}|{{ greet('Hi') }}|{{ counter('!') }}|{{ environment_name() }}|"
+    "{% for name in ['Ann', 'Bo'] %}{{ greet('Yo') }}/{{ plain(name) }};{% endfor %}|"
+    "{% set n = 3 %}{{ plain(n) }}|{{ stops() is defined }}|{{ m(1) }}"
+)
+
+
+def test_templates_call_functions_as_jinja_does(app):
+    """Plain functions are called directly (``Context.call``); context-, environment- and
+    class-callables, loops' variables, macros and a StopIteration behave as Jinja's."""
+    functions = {
+        "plain": plain,
+        "greet": greet,
+        "counter": Counter(),
+        "environment_name": environment_name,
+        "stops": stops,
+        "name": "Cy",
+    }
+    stock = jinja2.Environment(autoescape=True).from_string(CALLS)
+    ours = app.jinja_env.from_string(CALLS)
+
+    printed = ours.render(functions)
+
+    assert printed == stock.render(functions)
+    assert "Hi, Cy|Cy!|Environment|" in printed and "/(&#39;Bo&#39;,)[];" in printed
+    assert "|False|" in printed  # a StopIteration is undefined
