@@ -94,6 +94,9 @@ class ImageBlock(StructBlock):
         return data
 
 
+PRODUCT_CARD = "blocks/product_card.html"
+
+
 class ProductPromoBlock(StructBlock):
     """A card with the product's current price and an "Add to cart" button."""
 
@@ -103,6 +106,23 @@ class ProductPromoBlock(StructBlock):
     headline = CharBlock(max_length=120, label="Headline")
     text = RichTextBlock(required=False, inline=True, max_length=2000, label="Text")
     cta = CharBlock(max_length=40, default="Add to cart", label="Button text")
+
+    def render_html(self, value: Any, context: dict) -> Markup:
+        """The product card the promo page shows too (``blocks/product_card.html``), rendered
+        from this block directly: through a template of the block's own that included the
+        card, each promo cost a post page 2.5% of its instructions in two Jinja contexts."""
+        product = value.get("product")
+        if not product:  # none chosen, or deleted since (``Missing``)
+            return Markup("")
+        card = current_app._get_current_object().jinja_env.get_template(PRODUCT_CARD)
+        return Markup(
+            card.render(
+                product=product,
+                headline=value.get("headline"),
+                text=value.get("text"),
+                cta=value.get("cta"),
+            )
+        )
 
     def get_api_representation(self, value: Any, context: dict | None = None) -> dict[str, Any]:
         """The product inlined, so one request gives a front-end the card: price in cents."""
