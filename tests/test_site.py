@@ -143,11 +143,15 @@ def test_post_has_canonical_opengraph_and_json_ld(client, demo_site):
 
 
 def test_json_ld_cannot_be_broken_out_of(client, site, db_session):
-    make_post(site.blog, title="</script><script>alert(1)</script>", intro="x")
+    title = "</script><script>alert('1' & \"2\")</script> – café"
+    make_post(site.blog, title=title, intro="x")
     db_session.commit()
     post = db_session.scalar(sa.select(Page).where(Page.depth == 3))
     body = client.get(post.url_path).get_data(as_text=True)
-    assert "<script>alert(1)</script>" not in body
+    assert "<script>alert(" not in body
+    script = re.search(r'<script type="application/ld\+json">(.*?)</script>', body, re.S)
+    assert not set("<>&'") & set(script.group(1))
+    assert json.loads(script.group(1))["headline"] == title
 
 
 def test_seed_demo_is_idempotent(runner, client, demo_site, db_session):

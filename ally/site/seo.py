@@ -2,11 +2,14 @@
 
 import math
 
+import msgspec
 import sqlalchemy as sa
 from flask import Response
 from flask import abort
 from flask import current_app
 from flask import render_template
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
 
 from ally.cache import cacheable
 from ally.cache import depends_on
@@ -27,6 +30,21 @@ MAX_SITEMAP_PARTS = 10_000  # 100 million URLs: any higher number is not a sitem
 
 
 @bp.app_template_global()
+def article_json_ld(post: BlogPage) -> Markup:
+    """:func:`article_data` as JSON safe inside a ``<script>`` element, as Jinja's
+    ``tojson`` writes it (``<``, ``>``, ``&`` and ``'`` as escapes), encoded by msgspec in
+    the data's own order: ``tojson`` through Flask's JSON provider, sorting keys and
+    asking its policies, cost a cold post page 2% of its instructions."""
+    return htmlsafe_json_dumps(article_data(post), dumps=_json_text)
+
+
+def _json_text(data: dict) -> str:
+    return JSON_ENCODER.encode(data).decode()
+
+
+JSON_ENCODER = msgspec.json.Encoder()
+
+
 def article_data(post: BlogPage) -> dict:
     """``post`` as a schema.org ``BlogPosting``, for its page's JSON-LD: the headline,
     dates and sections search engines show. Built here rather than as a dict literal in
