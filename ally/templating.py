@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from flask import current_app
 from flask import request
+from jinja2.filters import do_truncate
 from markupsafe import Markup
 from werkzeug.sansio.utils import get_current_url
 from werkzeug.wrappers import Request
@@ -65,6 +66,28 @@ def post_meta(post) -> Markup:
     return Markup(f'<p class="post-meta">{day}{" | " if links else ""}{links}</p>')
 
 
+def seo_tags(page, canonical_path: str, description: str | None = None) -> Markup:
+    """A page's canonical link, its description (``description``, else its search
+    description, else its intro; truncated as Jinja's ``truncate(300)`` does) and its Open
+    Graph tags. Built here, not in a macro, as :func:`post_meta` is: the macro cost a cold
+    post page 2% of its instructions."""
+    app = current_app._get_current_object()
+    url = escape_output(absolute_url(canonical_path))
+    description = description or page.search_description or page.intro
+    tags = [f'<link rel="canonical" href="{url}">']
+    if description:
+        text = escape_output(do_truncate(app.jinja_env, description, 300))
+        tags.append(f'<meta name="description" content="{text}">')
+    tags += [
+        f'<meta property="og:site_name" content="{escape_output(app.config["ALLY_SITE_NAME"])}">',
+        f'<meta property="og:title" content="{escape_output(page.seo_title_or_title)}">',
+        f'<meta property="og:url" content="{url}">',
+    ]
+    if description:
+        tags.append(f'<meta property="og:description" content="{text}">')
+    return Markup("\n  ".join(tags))
+
+
 def absolute_url(path: str) -> str:
     """``path`` on the public site: ``ALLY_SITE_URL`` when set, else the request's host.
 
@@ -103,6 +126,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(category_path)
     app.add_template_global(absolute_url)
     app.add_template_global(post_meta)
+    app.add_template_global(seo_tags)
     app.add_template_global(menu, name="menu_pages")
     app.add_template_global(header_cart)
     app.add_template_global(checkout_url)

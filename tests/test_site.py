@@ -596,3 +596,51 @@ def test_a_listing_of_ascii_posts_is_ascii(client, site, db_session):
     page = client.get("/blog/category/recovery/").get_data(as_text=True)
     assert page.isascii()
     assert "<title>Recovery &ndash; ALLY Essentials</title>" in page
+
+
+SEO_MACRO = """{% macro seo(page, canonical_path, description=None) -%}
+  {% set url = absolute_url(canonical_path) %}
+  {% set description = description or page.search_description or page.intro %}
+  {% set description = description|truncate(300) if description else "" %}
+  <link rel="canonical" href="{{ url }}">
+  {% if description %}<meta name="description" content="{{ description }}">{% endif %}
+  <meta property="og:site_name" content="{{ config.ALLY_SITE_NAME }}">
+  <meta property="og:title" content="{{ page.seo_title_or_title }}">
+  <meta property="og:url" content="{{ url }}">
+  {% if description %}<meta property="og:description" content="{{ description }}">{% endif %}
+{%- endmacro %}{{ seo(page, path, given) }}"""
+
+
+@pytest.mark.parametrize(
+    ("intro", "search_description", "given"),
+    [
+        ("Short <b>intro</b> & more", "", None),
+        ("word " * 100, "", None),
+        ("ignored", 'Search "text" <x>', None),
+        ("ignored", "ignored too", "A category's own words"),
+        ("", "", None),
+    ],
+)
+def test_seo_tags_are_what_the_macro_they_replace_printed(
+    app, site, db_session, intro, search_description, given
+):
+    """``seo_tags`` (Python, for speed) prints what the template macro did, but for the
+    blank lines between its tags: escaping, the 300-character truncation, the fallbacks."""
+    page = make_page(
+        site.home,
+        slug="about",
+        title='About "us" <script>',
+        intro=intro,
+        search_description=search_description,
+    )
+    db_session.commit()
+    with app.test_request_context("/about/"):
+        macro = app.jinja_env.from_string(SEO_MACRO)
+        expected = macro.render(page=page, path=page.url_path, given=given)
+        printed = app.jinja_env.from_string("{{ seo_tags(page, path, given) }}").render(
+            page=page, path=page.url_path, given=given
+        )
+    assert [line.strip() for line in printed.splitlines()] == [
+        line.strip() for line in expected.splitlines() if line.strip()
+    ]
+    assert "<script>" not in printed and "&lt;script&gt;" in printed
