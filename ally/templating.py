@@ -17,6 +17,7 @@ from werkzeug.wrappers import Request
 from ally import images
 from ally.cart import checkout_url
 from ally.cart import header_cart
+from ally.environment import as_markup
 from ally.environment import escape_output
 from ally.models.pages import category_path
 from ally.models.pages import parent_path
@@ -63,7 +64,7 @@ def post_meta(post) -> Markup:
     )
     # Dates print as digits, month names and commas: nothing to escape.
     day = f'<time datetime="{iso_date(post.date)}">{long_date(post.date)}</time>'
-    return Markup(f'<p class="post-meta">{day}{" | " if links else ""}{links}</p>')
+    return as_markup(f'<p class="post-meta">{day}{" | " if links else ""}{links}</p>')
 
 
 def seo_tags(page, canonical_path: str, description: str | None = None) -> Markup:
@@ -85,7 +86,7 @@ def seo_tags(page, canonical_path: str, description: str | None = None) -> Marku
     ]
     if description:
         tags.append(f'<meta property="og:description" content="{text}">')
-    return Markup("\n  ".join(tags))
+    return as_markup("\n  ".join(tags))
 
 
 def absolute_url(path: str) -> str:

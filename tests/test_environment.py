@@ -4,6 +4,7 @@ import jinja2
 import pytest
 from markupsafe import Markup
 
+from ally.environment import as_markup
 from ally.environment import escape_output
 
 XSS = "<script>alert(\"x\")</script> & <img src=x onerror='a()'>"
@@ -123,3 +124,11 @@ def test_templates_call_functions_as_jinja_does(app):
     assert printed == stock.render(functions)
     assert "Hi, Cy|Cy!|Environment|" in printed and "/(&#39;Bo&#39;,)[];" in printed
     assert "|False|" in printed  # a StopIteration is undefined
+
+
+@pytest.mark.parametrize("text", ["<b>built</b> &amp; escaped", Markup("<i>x</i>"), "", "café ✓"])
+def test_as_markup_is_markup_of_the_text_as_given(text):
+    made = as_markup(text)
+
+    assert type(made) is Markup and made == Markup(text) == text
+    assert str(escape_output(made)) == str(text)  # trusted as it is, not escaped again

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from markupsafe import Markup
 
 from ally import sanitize
+from ally.environment import as_markup
 
 from .base import Block
 from .base import BlockValidationError
@@ -131,7 +132,7 @@ class RichTextBlock(Block):
         return self.default if self.default is not None else ""
 
     def to_python(self, raw: Any) -> Any:
-        return Markup(raw) if isinstance(raw, str) else raw if raw is not None else Markup("")
+        return as_markup(raw) if isinstance(raw, str) else raw if raw is not None else Markup("")
 
     def get_prep_value(self, value: Any) -> Any:
         return str(value) if isinstance(value, str) else value
@@ -154,7 +155,7 @@ class RichTextBlock(Block):
         return super().render(value, context) if isinstance(value, str) else Markup("")
 
     def render_basic(self, value: Any) -> Markup:
-        return Markup(value)
+        return as_markup(value)
 
     def get_api_representation(self, value: Any, context: dict | None = None) -> Any:
         """Stored HTML; with ``rich_text_format=html``, site links made absolute for

@@ -11,6 +11,7 @@ from typing import Any
 from flask import current_app
 from markupsafe import Markup
 
+from ally.environment import as_markup
 from ally.environment import escape_output
 
 from .fields import CharBlock
@@ -37,14 +38,14 @@ class HeadingBlock(StructBlock):
         """``<h2>``–``<h4>`` with an id from the block's, so a heading can be linked to."""
         level = value.get("level") if value.get("level") in (2, 3, 4) else 2
         anchor, text = escape_output(context.get("block_id", "")[:8]), _text(value.get("text"))
-        return Markup(f'<h{level} class="block-heading" id="h-{anchor}">{text}</h{level}>')
+        return as_markup(f'<h{level} class="block-heading" id="h-{anchor}">{text}</h{level}>')
 
 
 class ParagraphBlock(RichTextBlock):
     def render_html(self, value: Any, context: dict) -> Markup:
         """Sanitised HTML: wrapped in a ``<div>`` when it brings its own paragraphs."""
         tag = "div" if value.startswith("<p") else "p"
-        return Markup(f'<{tag} class="block-paragraph">{escape_output(value)}</{tag}>')
+        return as_markup(f'<{tag} class="block-paragraph">{escape_output(value)}</{tag}>')
 
 
 class QuoteBlock(StructBlock):
@@ -56,7 +57,7 @@ class QuoteBlock(StructBlock):
     def render_html(self, value: Any, context: dict) -> Markup:
         attribution = value.get("attribution")
         caption = f"  <figcaption>— {_text(attribution)}</figcaption>\n" if attribution else ""
-        return Markup(
+        return as_markup(
             f'<figure class="block-quote">\n  <blockquote><p>{_text(value.get("text"))}</p>'
             f"</blockquote>\n{caption}</figure>"
         )
@@ -115,7 +116,7 @@ class ProductPromoBlock(StructBlock):
         if not product:  # none chosen, or deleted since (``Missing``)
             return Markup("")
         card = current_app._get_current_object().jinja_env.get_template(PRODUCT_CARD)
-        return Markup(
+        return as_markup(
             card.render(
                 product=product,
                 headline=value.get("headline"),
@@ -145,7 +146,7 @@ class CallToActionBlock(StructBlock):
 
     def render_html(self, value: Any, context: dict) -> Markup:
         url, text = _text(value.get("url")), _text(value.get("text"))
-        return Markup(f'<p class="block-cta"><a class="button" href="{url}">{text}</a></p>')
+        return as_markup(f'<p class="block-cta"><a class="button" href="{url}">{text}</a></p>')
 
 
 def _text(value: Any) -> str:

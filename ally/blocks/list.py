@@ -4,6 +4,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from ally.environment import as_markup
 from ally.environment import escape_output
 
 from .base import Block
@@ -73,7 +74,7 @@ class ListBlock(Block):
         """``<ul>`` (``<ol>`` when ``ordered``), an ``<li>`` per item."""
         tag = "ol" if self.ordered else "ul"
         items = "".join(f"\n  <li>{escape_output(item)}</li>" for item in value)
-        return Markup(f'<{tag} class="block-list">{items}\n</{tag}>')
+        return as_markup(f'<{tag} class="block-list">{items}\n</{tag}>')
 
     def get_api_representation(self, value: Any, context: dict | None = None) -> list:
         return [self.child_block.get_api_representation(item, context) for item in value or []]

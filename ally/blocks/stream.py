@@ -10,6 +10,8 @@ from typing import ClassVar
 
 from markupsafe import Markup
 
+from ally.environment import as_markup
+
 from .base import Block
 from .base import BlockValidationError
 from .base import collect_child_blocks
@@ -46,7 +48,7 @@ class StreamValue(list):
 
     def render(self, context: dict | None = None) -> Markup:
         # Each child's render is Markup already: joined as text, not escaped again.
-        return Markup("\n".join([child.render(context) for child in self]))
+        return as_markup("\n".join([child.render(context) for child in self]))
 
     def __html__(self) -> str:
         return self.render()
