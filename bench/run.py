@@ -171,15 +171,17 @@ MODES = {
 
 
 def load_ally(
-    env: dict, mode: str, duration: int, connections: int, ceiling: tuple
+    env: dict, mode: str, duration: int, connections: int, ceiling: tuple, rounds: int = 1
 ) -> tuple[list, list]:
     """Start ALLY in ``mode`` and load every URL, each right after a run of the ceiling
-    (``ceiling``: its process and URL).
+    (``ceiling``: its process and URL), ``rounds`` times over.
 
     Returns rows of (name, req/s, p50, p99, the ceiling's req/s just before, CPU µs per
-    request of ALLY's processes, PostgreSQL's and the ceiling's) and the workers' RSS.
-    Pairing each URL with its own ceiling run keeps the machine's drift (±15% between
-    minutes here) out of the ratios.
+    request of ALLY's processes, PostgreSQL's and the ceiling's), each URL's round of
+    median ratio, and the workers' RSS. Pairing each URL with its own ceiling run keeps the
+    machine's drift (±15% between minutes here) out of the ratios; what drifts within a
+    pair (one URL's ALLY CPU varied 18% between runs of the same code) is what the rounds
+    are for.
     """
     shutil.rmtree(ROOT / "bench" / ".data" / "cache", ignore_errors=True)
     port = free_port()
@@ -187,18 +189,22 @@ def load_ally(
     process, ceiling_url = ceiling
     groups = {"ALLY": server_pids(ally), "PostgreSQL": database_pids(env)}
     try:
-        rows = []
         # Every wrk request is a first visit: it gets a new session for its CSRF token. The
         # returning reader sends the session cookie back instead.
         post_page = f"http://127.0.0.1:{port}{URLS['post page']}"
         runs = [(name, f"http://127.0.0.1:{port}{path}", "") for name, path in URLS.items()]
         runs.append(("post page, returning reader", post_page, session_cookie(post_page)))
-        for name, url, cookie in runs:
-            wrk(url, 1, connections, cookie)  # warm-up: connections, templates, the cache
-            bare = {"ceiling": server_pids(process)}
-            ceiling_rps, _, _, bare_used = measured(ceiling_url, duration, connections, bare)
-            *load, used = measured(url, duration, connections, groups, cookie)
-            rows.append((name, *load, ceiling_rps, {**used, **bare_used}))
+        found: dict[str, list] = {name: [] for name, _, _ in runs}
+        for _ in range(rounds):
+            for name, url, cookie in runs:
+                wrk(url, 1, connections, cookie)  # warm-up: connections, templates, the cache
+                bare = {"ceiling": server_pids(process)}
+                ceiling_rps, _, _, bare_used = measured(ceiling_url, duration, connections, bare)
+                *load, used = measured(url, duration, connections, groups, cookie)
+                found[name].append((name, *load, ceiling_rps, {**used, **bare_used}))
+        rows = [
+            sorted(each, key=lambda row: row[1] / row[4])[len(each) // 2] for each in found.values()
+        ]
         return rows, worker_rss_mb(ally)
     finally:
         ally.send_signal(signal.SIGTERM)
@@ -249,6 +255,9 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument(
+        "--rounds", type=int, default=1, help="load each URL this often; report its median"
+    )
+    parser.add_argument(
         "--fresh", action="store_true", help="start from an empty SQLite file (default: reuse)"
     )
     args = parser.parse_args()
@@ -274,7 +283,9 @@ def main() -> None:
         wrk(ceiling_url, 1, args.connections)
         _, ceiling_p50, ceiling_p99 = wrk(ceiling_url, args.duration, args.connections)
         results = {
-            mode: load_ally(env, mode, args.duration, args.connections, (ceiling, ceiling_url))
+            mode: load_ally(
+                env, mode, args.duration, args.connections, (ceiling, ceiling_url), args.rounds
+            )
             for mode in MODES
         }
         floor = load_floor(env, args.duration, args.connections, ceiling_url)
@@ -284,7 +295,8 @@ def main() -> None:
     database = env["DATABASE_URL"].split(":")[0]
     print(
         f"\n{args.posts} posts · {database} · {args.connections} connections · "
-        f"{args.duration}s each · gunicorn 2 sync workers\n"
+        f"{args.duration}s each · gunicorn 2 sync workers"
+        f"{f' · median of {args.rounds} rounds' if args.rounds > 1 else ''}\n"
     )
     runs = [row[4] for mode in MODES for row in results[mode][0]]
     print(
