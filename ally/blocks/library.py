@@ -111,7 +111,7 @@ class ProductPromoBlock(StructBlock):
     def render_html(self, value: Any, context: dict) -> Markup:
         """The product card the promo page shows too (``blocks/product_card.html``), rendered
         from this block directly: through a template of the block's own that included the
-        card, each promo cost a post page 2.5% of its instructions in two Jinja contexts."""
+        card, two promos cost a post page 1.2% of its instructions in twice the Jinja contexts."""
         product = value.get("product")
         if not product:  # none chosen, or deleted since (``Missing``)
             return Markup("")

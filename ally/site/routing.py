@@ -84,7 +84,7 @@ def resolve(components: list[str]) -> Route:
     reading = request._get_current_object()
     # Most pages have no query string: werkzeug would parse one for nothing (1% of a post).
     listing = first_listing(components, reading.args if reading.query_string else {})
-    limit = current_app.config["ALLY_POSTS_PER_PAGE"] + 1
+    limit = None if listing is None else current_app.config["ALLY_POSTS_PER_PAGE"] + 1
     found = rows(
         _resolve_statement(None if listing is None else listing.category_slug is not None),
         {
@@ -188,13 +188,16 @@ def _resolve_statement(by_category: bool | None) -> sa.Select:
     paths = sa.bindparam("paths", expanding=True)
     # Correlated, so the database reads these for the row of a blog index only.
     is_index = Page.page_type == sa.literal(BlogIndexPage.api_type, literal_execute=True)
-    cards = sa.null() if by_category is None else first_cards_json(Page.id, by_category)
+    if by_category is None:
+        cards = sa.null()
+    else:
+        cards = first_cards_json(Page.id, by_category).where(is_index)
     return (
         sa.select(
             *page_columns(),
             _menu_json().label(MENU_COLUMN),
             every_category_json().where(is_index).label(CATEGORIES_COLUMN),
-            (cards if by_category is None else cards.where(is_index)).label(CARDS_COLUMN),
+            cards.label(CARDS_COLUMN),
         )
         .where(Page.url_path.in_(paths), Page.public_clause())
         .order_by(Page.depth.desc())
