@@ -8,11 +8,11 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf import CSRFProtect
 
 from ally.database import ENGINE_OPTIONS
 from ally.database import Session
 from ally.models.base import Base
+from ally.sessions import CSRFProtect
 
 db = SQLAlchemy(
     model_class=Base, session_options={"class_": Session}, engine_options=ENGINE_OPTIONS

@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from flask import g
 from flask import get_flashed_messages
+from flask import render_template_string
 from flask import session
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import generate_csrf
@@ -18,6 +19,7 @@ from flask_wtf.csrf import validate_csrf
 from itsdangerous import BadSignature
 from wtforms import ValidationError
 
+from ally.sessions import CSRFProtect
 from ally.sessions import SessionInterface
 from ally.sessions import csrf_token
 
@@ -84,6 +86,34 @@ def test_csrf_token_reuses_the_readers_raw_token(plain_app):
         token = csrf_token()
         assert session["csrf_token"] == "raw-token-of-this-reader"
         validate_csrf(token)
+
+
+def test_csrf_protection_asks_the_method_before_the_exemptions(plain_app, monkeypatch):
+    protect = CSRFProtect(plain_app)
+
+    @plain_app.route("/form", methods=["GET", "POST"])
+    def form():
+        return "ok"
+
+    @plain_app.post("/hook")
+    @protect.exempt
+    def hook():
+        return "hooked"
+
+    asked = []
+    is_exempt = protect._is_exempt
+    monkeypatch.setattr(protect, "_is_exempt", lambda: asked.append(1) or is_exempt())
+    client = plain_app.test_client()
+
+    assert client.get("/form").status_code == 200 and asked == []
+    assert client.post("/form").status_code == 400 and asked == [1]
+    assert client.post("/hook").get_data(as_text=True) == "hooked"
+    # Templates still get the token and the meta tag, as globals; no processor offers them.
+    stock = Flask(__name__).template_context_processors[None]
+    assert plain_app.template_context_processors[None] == stock
+    with plain_app.test_request_context("/"):
+        assert 'name="csrf-token"' in render_template_string("{{ csrf_meta_tag() }}")
+        validate_csrf(render_template_string("{{ csrf_token() }}"))
 
 
 def test_flashes_survive_the_cookie(plain_app):

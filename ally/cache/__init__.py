@@ -70,10 +70,8 @@ def init_app(app: Flask) -> None:
     app.after_request(store_in_cache)
     app.teardown_request(end_render)
     app.wsgi_app = CacheEdge(app)
-    # Flask-WTF offers ``csrf_token`` both as a global and from a context processor; this
-    # one, registered later, wins in both places.
+    # In place of Flask-WTF's global (ALLY's CSRFProtect drops its context processor).
     app.jinja_env.globals["csrf_token"] = csrf_token
-    app.context_processor(lambda: {"csrf_token": csrf_token})
 
 
 def fingerprint(config: Mapping) -> str:
