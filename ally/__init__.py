@@ -6,6 +6,8 @@ from collections.abc import Mapping
 import click
 import sqlalchemy as sa
 from flask import Flask
+from flask import has_request_context
+from flask import request
 from flask_login import current_user
 from jinja2 import StrictUndefined
 
@@ -22,6 +24,7 @@ class Ally(Flask):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._sync_callables: dict = {}
+        self._context_processors: dict[str | None, tuple[Callable, ...]] = {}  # by blueprint
 
     def ensure_sync(self, func: Callable) -> Callable:
         """Flask's answer for ``func``, kept: whether a view or hook is a coroutine function
@@ -35,6 +38,35 @@ class Ally(Flask):
             return sync
         except TypeError:  # unhashable: asked afresh each time
             return super().ensure_sync(func)
+
+    def update_template_context(self, context: dict) -> None:
+        """Flask's, running each context processor once per render.
+
+        Flask gives every blueprint its default processor (``g`` and ``request``) as it gives
+        the app, so a page of the ``site`` blueprint ran it twice, and Flask walked the
+        blueprint chain again for every render. The processors that apply to a chain are
+        listed once, from the first request on, when Flask refuses new ones. The values passed to
+        ``render_template`` still win over the processors'.
+        """
+        reading = request._get_current_object() if has_request_context() else None
+        blueprint = reading.blueprint if reading is not None else None
+        processors = self._context_processors.get(blueprint)
+        if processors is None:
+            processors = self._processors_for(reading.blueprints if reading is not None else [])
+            if self._got_first_request:  # none can be added from now on
+                self._context_processors[blueprint] = processors
+        given = context.copy()
+        for processor in processors:
+            context.update(processor())
+        context.update(given)
+
+    def _processors_for(self, chain: list[str]) -> tuple[Callable, ...]:
+        listed = []
+        for name in (None, *reversed(chain)):
+            for processor in self.template_context_processors.get(name, ()):
+                if processor not in listed:
+                    listed.append(processor)
+        return tuple(self.ensure_sync(processor) for processor in listed)
 
 
 def create_app(config: Mapping | None = None) -> Flask:
@@ -89,14 +121,23 @@ def register_limiter(app: Flask, limiter) -> None:
     response headers and per-request bookkeeping, another 1.4% of a page, run for the admin
     blueprint only (a limit declared elsewhere would still be enforced: its headers are off
     and its bookkeeping lives and dies with the request). Each hook is looked up by its
-    owner, and a missing one fails loudly if Flask-Limiter changes how it registers them.
+    owner (:func:`to_blueprint`).
     """
     limiter.init_app(app)
     app.before_request_funcs[None].remove(limiter._check_request_limit)
-    for hooks in (app.after_request_funcs, app.teardown_request_funcs):
-        (hook,) = [hook for hook in hooks[None] if _bound_to(hook, limiter)]
+    to_blueprint(limiter, "admin", app.after_request_funcs, app.teardown_request_funcs)
+
+
+def to_blueprint(owner: object, blueprint: str, *registries: dict) -> None:
+    """Move ``owner``'s app-wide hook in each of ``registries`` (``app.after_request_funcs``
+    and the like) to ``blueprint``'s requests, for an extension whose hook has work only
+    there. Each must be found exactly once: a missing one fails loudly if the extension
+    changes how it registers them.
+    """
+    for hooks in registries:
+        (hook,) = [hook for hook in hooks[None] if _bound_to(hook, owner)]
         hooks[None].remove(hook)
-        hooks.setdefault("admin", []).append(hook)
+        hooks.setdefault(blueprint, []).append(hook)
 
 
 def _bound_to(hook: Callable, owner: object) -> bool:

@@ -1,9 +1,15 @@
 """ALLY's Jinja environment prints exactly what Jinja's own would, by a shorter path."""
 
+import collections
+
 import jinja2
 import pytest
+from flask import Blueprint
+from flask import render_template_string
+from flask.templating import _default_template_ctx_processor
 from markupsafe import Markup
 
+from ally import Ally
 from ally.environment import as_markup
 from ally.environment import escape_output
 
@@ -132,3 +138,35 @@ def test_as_markup_is_markup_of_the_text_as_given(text):
 
     assert type(made) is Markup and made == Markup(text) == text
     assert str(escape_output(made)) == str(text)  # trusted as it is, not escaped again
+
+
+def test_each_context_processor_runs_once_per_render_and_render_arguments_win():
+    """Flask lists its default processor under every blueprint too; it runs once."""
+    app, shop, calls = Ally(__name__), Blueprint("shop", __name__), collections.Counter()
+
+    def counted(name, processor):
+        def counting():
+            calls[name] += 1
+            return processor()
+
+        return counting
+
+    app.context_processor(counted("app", lambda: {"who": "app", "where": "app", "given": "app"}))
+    shop.context_processor(counted("shop", lambda: {"where": "shop"}))
+    page = "{{ who }} {{ where }} {{ given }} {{ request.path }}"
+    shop.add_url_rule("/<given>", "page", lambda given: render_template_string(page, given=given))
+    app.register_blueprint(shop)
+    default = counted("default", _default_template_ctx_processor)  # the same one, as Flask's
+    for processors in app.template_context_processors.values():
+        processors[:] = [
+            default if processor is _default_template_ctx_processor else processor
+            for processor in processors
+        ]
+    client = app.test_client()
+
+    for path in ("/first", "/second"):  # the second from the listed processors
+        calls.clear()
+        assert client.get(path).get_data(as_text=True) == f"app shop {path[1:]} {path}"
+        assert calls == {"app": 1, "shop": 1, "default": 1}
+    with app.app_context():  # no request: the app's own processors
+        assert render_template_string("{{ who }} {{ where }}") == "app app"
