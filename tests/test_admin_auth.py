@@ -28,6 +28,16 @@ def test_login_and_logout(client, auth, users):
     assert client.get("/admin/pages/").status_code == 302
 
 
+def test_logout_clears_a_remember_me_cookie(client, auth, users):
+    """Flask-Login's cookie hook runs where authors log out (it left the public pages)."""
+    auth.login("editor@ally.example")
+    client.set_cookie("remember_token", "an-old-remembered-login")
+    response = auth.logout()
+    cleared = [c for c in response.headers.getlist("Set-Cookie") if "remember_token=" in c]
+    assert cleared and "remember_token=;" in cleared[0] and "Expires=Thu, 01 Jan 1970" in cleared[0]
+    assert client.get_cookie("remember_token") is None
+
+
 def test_logout_needs_post(client, auth, users):
     auth.login("editor@ally.example")
     assert client.get("/admin/logout").status_code == 405
