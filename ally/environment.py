@@ -6,6 +6,7 @@ from typing import Any
 
 from flask.templating import Environment as FlaskEnvironment
 from jinja2.compiler import CodeGenerator as JinjaCodeGenerator
+from jinja2.nodes import EvalContext
 from jinja2.runtime import Context as JinjaContext
 from markupsafe import Markup
 from markupsafe import escape
@@ -60,7 +61,25 @@ class Context(JinjaContext):
     ``static_url``, ``csrf_token``, ``post_meta``: 20 to 30 calls a page) without first
     asking its ``__call__`` and then itself whether it wants one: Jinja's ``call`` made each
     of those calls cost three times the function's own. Anything else, and a function
-    marked ``pass_context`` and the like, goes through Jinja's ``call``."""
+    marked ``pass_context`` and the like, goes through Jinja's ``call``.
+
+    A context is made for every render and include (five or more a page), and Jinja's made
+    a set of the template's globals' names in each, which only ``{% import %}`` reads: it
+    is made when first read."""
+
+    def __init__(self, environment, parent, name, blocks, globals=None):  # noqa: A002 - Jinja's
+        self.parent = parent
+        self.vars = {}
+        self.environment = environment
+        self.eval_ctx = EvalContext(environment, name)
+        self.exported_vars = set()
+        self.name = name
+        self._globals = globals
+        self.blocks = {block: [render] for block, render in blocks.items()} if blocks else {}
+
+    @functools.cached_property
+    def globals_keys(self) -> set[str]:
+        return set() if self._globals is None else set(self._globals)
 
     def call(__self, __obj, *args, **kwargs):  # noqa: N805 - Jinja's own signature
         if type(__obj) is not FunctionType or hasattr(__obj, "jinja_pass_arg"):

@@ -140,6 +140,18 @@ def test_as_markup_is_markup_of_the_text_as_given(text):
     assert str(escape_output(made)) == str(text)  # trusted as it is, not escaped again
 
 
+def test_a_context_holds_what_jinjas_own_holds(app):
+    template = app.jinja_env.get_template("pages/blog_page.html")
+    ours = template.new_context({"title": "x"})
+    theirs = jinja2.runtime.Context(
+        app.jinja_env, ours.parent, template.name, template.blocks, template.globals
+    )
+    for name in ("parent", "vars", "name", "exported_vars", "globals_keys", "blocks"):
+        assert getattr(ours, name) == getattr(theirs, name), name
+    assert ours.blocks and ours.globals_keys == set(app.jinja_env.globals)
+    assert vars(ours.eval_ctx) == vars(theirs.eval_ctx)
+
+
 def test_each_context_processor_runs_once_per_render_and_render_arguments_win():
     """Flask lists its default processor under every blueprint too; it runs once."""
     app, shop, calls = Ally(__name__), Blueprint("shop", __name__), collections.Counter()
