@@ -1,6 +1,6 @@
 """Instructions per cold request, counted by valgrind's callgrind, against a baseline.
 
-    python bench/instructions.py [--against REV] [--requests 100] [URL ...]
+    python bench/instructions.py [--against REV] [--requests 100] [--returning] [URL ...]
 
 The count is the same on every run, so a 1% change shows where wall-clock runs on a shared
 machine drift by 30% between minutes. Where the cyclic garbage collector happens to run is
@@ -11,6 +11,8 @@ Each URL is served in process (the WSGI app, page cache off, after 30 warm-up re
 git worktree of REV (default ``HEAD``) and by the working tree, on the database in
 DATABASE_URL (default: ``bench/run.py``'s SQLite file; run that first, or ``flask --app wsgi
 seed-bench``). Only the instructions between the first and last request are counted.
+``--returning`` counts a returning reader: each request sends back the session cookie the
+first response set (``bench/run.py``'s "returning reader" row).
 
 It counts this Python process only: work a change moves to or saves on the database
 server, or in the kernel (a round trip less), does not show here. Query counts
@@ -44,6 +46,7 @@ def main() -> None:
     parser.add_argument("urls", nargs="*", default=URLS)
     parser.add_argument("--against", default="HEAD", help="the baseline git revision")
     parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--returning", action="store_true", help="send the session cookie back")
     args = parser.parse_args()
     env = {**os.environ, "SECRET_KEY": "bench", "ALLY_PAGE_CACHE": "off", "PYTHONHASHSEED": "0"}
     env.setdefault("DATABASE_URL", f"sqlite:///{ROOT / 'bench' / '.data' / 'bench.db'}")
@@ -55,8 +58,8 @@ def main() -> None:
             print(f"\n| URL | {args.against} | working tree | ratio |\n|---|---:|---:|---:|")
             for url in args.urls:
                 url = resolve(url, env)
-                before = count(baseline, url, args.requests, env, scratch)
-                after = count(ROOT, url, args.requests, env, scratch)
+                before = count(baseline, url, args.requests, env, scratch, args.returning)
+                after = count(ROOT, url, args.requests, env, scratch, args.returning)
                 print(f"| {url} | {before:,} | {after:,} | {after / before:.3f} |", flush=True)
         finally:
             git("worktree", "remove", "--force", str(baseline))
@@ -71,13 +74,13 @@ def resolve(url: str, env: dict) -> str:
     one database to the next); found in a process of its own, which counts nothing."""
     if "/find/" not in url:
         return url
-    serving = [sys.executable, __file__, "--serve", str(ROOT), url, "0"]
+    serving = [sys.executable, __file__, "--serve", str(ROOT), url, "0", ""]
     return subprocess.run(
         serving, env=env, check=True, capture_output=True, text=True
     ).stdout.strip()
 
 
-def count(code: Path, url: str, requests: int, env: dict, scratch: str) -> int:
+def count(code: Path, url: str, requests: int, env: dict, scratch: str, returning: bool) -> int:
     """Instructions per request of ``url`` served by the code in ``code``."""
     out = Path(scratch) / f"callgrind.{os.getpid()}.{abs(hash((str(code), url)))}"
     result = subprocess.run(
@@ -92,6 +95,7 @@ def count(code: Path, url: str, requests: int, env: dict, scratch: str) -> int:
             str(code),
             url,
             str(requests),
+            "returning" if returning else "",
         ],
         env=env,
         capture_output=True,
@@ -105,15 +109,21 @@ def count(code: Path, url: str, requests: int, env: dict, scratch: str) -> int:
     return int(totals[1]) // requests
 
 
-def serve(code: str, url: str, requests: int) -> None:
-    """In the process valgrind runs: warm up, then count ``requests`` requests of ``url``."""
+def serve(code: str, url: str, requests: int, returning: bool) -> None:
+    """In the process valgrind runs: warm up, then count ``requests`` requests of ``url``
+    (``returning``: each sending the session cookie the first response set)."""
     sys.path.insert(0, code)
     from wsgi import app
 
-    status = []
+    status, cookie = [], {}
 
     def start_response(line, headers, exc_info=None):
         status[:] = [line, dict(headers)]
+        if returning and not cookie:
+            session = app.config["SESSION_COOKIE_NAME"]
+            for name, value in headers:
+                if name == "Set-Cookie" and value.startswith(f"{session}="):
+                    cookie["HTTP_COOKIE"] = value.split(";", 1)[0]
 
     def get(target: str) -> None:
         path, _, query = target.partition("?")
@@ -133,6 +143,7 @@ def serve(code: str, url: str, requests: int) -> None:
             "wsgi.multithread": False,
             "wsgi.multiprocess": True,
             "wsgi.run_once": False,
+            **cookie,
         }
         b"".join(app(environ, start_response))
 
@@ -145,6 +156,8 @@ def serve(code: str, url: str, requests: int) -> None:
         get(url)
     if not status[0].startswith("200"):
         sys.exit(f"{url}: {status[0]} (is the bench data seeded?)")
+    if returning and not cookie:
+        sys.exit(f"{url}: sets no session cookie to send back")
     # What the app holds for good (modules, compiled templates, statements) is left out of
     # the collector's full passes, as a long-running worker's is by the time they become
     # rare: one such pass falling inside the counted requests or not moved a count by 5%.
@@ -160,6 +173,6 @@ def serve(code: str, url: str, requests: int) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--serve"]:
-        serve(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        serve(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5] == "returning")
     else:
         main()
