@@ -4,6 +4,8 @@ ALLY keeps its serializers and derived keys per secret instead of rebuilding the
 request; these tests hold it to Flask's and Flask-WTF's formats in both directions.
 """
 
+import hashlib
+import time
 from datetime import UTC
 from datetime import datetime
 
@@ -17,11 +19,19 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import generate_csrf
 from flask_wtf.csrf import validate_csrf
 from itsdangerous import BadSignature
+from itsdangerous import URLSafeTimedSerializer
 from wtforms import ValidationError
 
+from ally.sessions import CSRF_SALT
 from ally.sessions import CSRFProtect
 from ally.sessions import SessionInterface
 from ally.sessions import csrf_token
+from ally.sessions import sign_csrf
+
+# A reader's raw CSRF token as ALLY makes them (random hex, which zlib cannot shrink).
+RAW_TOKEN = hashlib.sha1(b"a reader").hexdigest()
+# A session past 128 bytes of JSON, which both sides compress.
+LONG = "Ashwagandha, magnesium and sleep: " * 8
 
 
 @pytest.fixture
@@ -47,6 +57,49 @@ def test_session_cookies_round_trip_with_flask(plain_app, value):
 
     assert flask.loads(ally.dumps(value)) == value
     assert ally.loads(flask.dumps(value)) == value
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """itsdangerous's clock (``time.time``), set by the test."""
+    now = [1_790_000_000.25]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    return now
+
+
+@pytest.mark.parametrize(
+    "value", [{"csrf_token": RAW_TOKEN}, {"cart": {"4": 2}, "csrf_token": "ab"}, {"long": LONG}]
+)
+def test_session_cookies_are_the_bytes_flask_writes(plain_app, clock, value):
+    ally = SessionInterface().get_signing_serializer(plain_app)
+    flask = SecureCookieSessionInterface().get_signing_serializer(plain_app)
+    assert ally.dumps(value) == flask.dumps(value)
+    assert ally.loads(flask.dumps(value)) == value
+
+
+def test_a_session_cookie_that_does_not_verify_loads_empty(plain_app, clock):
+    interface = SessionInterface()
+    good = interface.get_signing_serializer(plain_app).dumps({"csrf_token": "x"})
+    payload, stamp, signature = good.split(".")
+    other = interface.get_signing_serializer(plain_app).dumps({"csrf_token": "y"})
+    assert interface.load(plain_app, good) == {"csrf_token": "x"}
+    for forged in (
+        f"{payload}.{stamp}.{signature[:-3]}AAA",  # another signature
+        f"{other.split('.')[0]}.{stamp}.{signature}",  # another payload
+        f"{payload}.{signature}",  # no timestamp
+        f"{payload}.{stamp}.{signature}!",  # not base64 at the end
+        f"{payload}..{signature}",
+        "no-dots-at-all",
+        "",
+    ):
+        assert interface.load(plain_app, forged) == {}, forged
+    lifetime = plain_app.permanent_session_lifetime.total_seconds()
+    clock[0] += lifetime
+    assert interface.load(plain_app, good) == {"csrf_token": "x"}  # the last second it holds
+    clock[0] += 1
+    assert interface.load(plain_app, good) == {}  # expired
+    clock[0] -= lifetime + 10
+    assert interface.load(plain_app, good) == {}  # signed in the future
 
 
 def test_session_serializer_follows_key_rotation(plain_app):
@@ -78,6 +131,13 @@ def test_csrf_token_validates_with_flask_wtf_and_is_reused(plain_app):
         session["csrf_token"] = "someone-else"
         with pytest.raises(ValidationError):
             validate_csrf(token)
+
+
+def test_csrf_tokens_are_the_bytes_flask_wtf_writes(plain_app, clock):
+    with plain_app.test_request_context("/"):
+        assert sign_csrf(plain_app, RAW_TOKEN) == URLSafeTimedSerializer(
+            plain_app.secret_key, salt=CSRF_SALT
+        ).dumps(RAW_TOKEN)
 
 
 def test_csrf_token_reuses_the_readers_raw_token(plain_app):
