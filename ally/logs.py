@@ -4,15 +4,17 @@ import logging
 import sys
 
 from flask import Flask
-from flask import g
 from flask import has_request_context
+from flask import request
+
+from ally.ops import REQUEST_ID
 
 FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
 
 
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        record.request_id = request.environ.get(REQUEST_ID, "-") if has_request_context() else "-"
         return True
 
 

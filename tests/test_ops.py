@@ -1,6 +1,7 @@
 """Operations: health check, outages, request ids, security headers, login throttling,
 proxies and production settings."""
 
+import logging
 import os
 import subprocess
 import time
@@ -9,8 +10,10 @@ import pytest
 
 from ally import create_app
 from ally.extensions import limiter
+from ally.logs import RequestIdFilter
+from ally.ops import REQUEST_ID
 from ally.ops import SECURITY_HEADERS
-from ally.ops import SecurityHeaders
+from ally.ops import EdgeHeaders
 
 from .conftest import PASSWORD
 
@@ -120,18 +123,29 @@ def test_security_headers_on_every_response(client, demo_site, path):
     assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
 
 
-def test_security_headers_are_added_once_and_a_views_own_header_wins():
+def test_edge_headers_are_added_once_and_a_views_own_header_wins():
     def wsgi_app(environ, start_response):
+        seen["id"] = environ[REQUEST_ID]
         start_response("200 OK", [("x-frame-options", "SAMEORIGIN")])
         return [b"ok"]
 
     seen = {}
-    app = SecurityHeaders(wsgi_app, SECURITY_HEADERS)
+    app = EdgeHeaders(wsgi_app, SECURITY_HEADERS)
     app({}, lambda status, headers, exc_info=None: seen.update(headers=headers))
 
     names = [name.lower() for name, _ in seen["headers"]]
-    assert sorted(names) == sorted({name.lower() for name in SECURITY_HEADERS})
+    assert sorted(names) == sorted({name.lower() for name in SECURITY_HEADERS} | {"x-request-id"})
     assert ("x-frame-options", "SAMEORIGIN") in seen["headers"]
+    assert ("X-Request-ID", seen["id"]) in seen["headers"] and len(seen["id"]) == 16
+
+
+def test_log_lines_carry_the_request_id(app):
+    record = logging.LogRecord("ally", logging.INFO, __file__, 1, "hello", None, None)
+    with app.test_request_context("/", environ_base={REQUEST_ID: "req-77"}):
+        RequestIdFilter().filter(record)
+        assert record.request_id == "req-77"
+    RequestIdFilter().filter(record)  # outside a request
+    assert record.request_id == "-"
 
 
 def test_login_is_throttled_per_account_without_revealing_it(client, users, app, monkeypatch):

@@ -20,7 +20,6 @@ from flask.sessions import SessionMixin
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_cookie
 
-from ally.ops import request_id
 from ally.sessions import csrf_field
 from ally.sessions import raw_csrf_token
 from ally.sessions import sign_csrf
@@ -103,5 +102,4 @@ class CacheEdge:
         token = sign_csrf(app, raw_csrf_token(session, csrf_field(app))) if entry["csrf"] else None
         response = hit_response(entry, token, environ)
         app.session_interface.save_session(app, session, response)
-        response.headers["X-Request-ID"] = request_id(environ.get("HTTP_X_REQUEST_ID", ""))
         return response
