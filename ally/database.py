@@ -24,13 +24,13 @@ import select
 import threading
 import weakref
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 import flask_sqlalchemy.session
 import msgspec
 import sqlalchemy as sa
 from flask import Flask
-from flask import current_app
 from flask import request
 from sqlalchemy.sql.compiler import ExpandedState
 
@@ -38,10 +38,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Blueprints whose safe requests never write (the admin's are left alone).
 READ_ONLY_BLUEPRINTS = frozenset({"site", "api", "cart", "ops"})
 
-_READS = "ally.reads_without_transaction"  # in session.info, for one request
-_READING = "ally.reading_connection"  # in session.info: the reads' connection (see rows)
 _ENGINE = "ally.autocommit_engine"  # in app.extensions
 _HELD = "ally.held_reading_connections"  # in app.extensions
+_REQUEST_READS = "ally.reads"  # in a read-only request's WSGI environ
 
 
 def json_loads(data: str | bytes) -> Any:
@@ -62,8 +61,61 @@ JSON_DECODER = msgspec.json.Decoder()
 ENGINE_OPTIONS = {"json_deserializer": json_loads}
 
 
+class Reads:
+    """What a read-only request holds of the database: the connection its reads share, taken
+    at its first read and given back when it ends, and the rows it read as JSON and adopted
+    (``ally.models.sql.adopt``).
+
+    It is the request's, not a session's: a page's reads need no ORM session, and making and
+    removing one cost every page 128,000 instructions (3.5% of a cold post page). The
+    session's queries, when a view makes them, run on the same connection (see
+    :meth:`Session.get_bind`), so a request holds one connection and its prepared
+    statements. A server that serves one request at a time keeps it between requests (see
+    :class:`HeldConnections`).
+    """
+
+    __slots__ = ("adopted", "_app", "_threaded", "_taken", "_session", "_token")
+
+    def __init__(self, app: Flask, threaded: bool) -> None:
+        self.adopted: dict[tuple, Any] = {}
+        self._app, self._threaded = app, threaded
+        self._taken: sa.Connection | None = None
+        self._session: Session | None = None  # one whose queries ran on the connection
+        self._token = _reads.set(self)
+
+    def connection(self, session: "Session | None" = None) -> sa.Connection:
+        """The request's connection; ``session``, when given, is one about to query on it,
+        which lets go of it before the request ends (see :meth:`end`)."""
+        if session is not None:
+            self._session = session
+        if self._taken is None:
+            engine = self._app.extensions[_ENGINE]
+            held = self._app.extensions[_HELD]
+            self._taken = engine.connect() if self._threaded else held.take(engine)
+        return self._taken
+
+    def end(self) -> None:
+        """Give the connection back, once a session that queried on it has let go of it
+        (a test's session, which outlives the request, goes on with a transaction of the
+        app's engine)."""
+        _reads.reset(self._token)
+        if self._session is not None and self._session.in_transaction():
+            self._session.rollback()
+        if self._taken is not None and self._threaded:
+            self._taken.close()
+
+
+_reads: ContextVar[Reads | None] = ContextVar("ally.reads", default=None)
+
+
+def current_reads() -> Reads | None:
+    """The read-only request under way, if one is."""
+    return _reads.get()
+
+
 class Session(flask_sqlalchemy.session.Session):
-    """Flask-SQLAlchemy's session, whose connection autocommits in a read-only request.
+    """Flask-SQLAlchemy's session, whose queries in a read-only request run on the request's
+    autocommit connection (:class:`Reads`).
 
     The bind is chosen when the first query runs, so a request that never queries (an empty
     cart, ``robots.txt``) checks out no connection, and keeps working while the database is
@@ -71,38 +123,16 @@ class Session(flask_sqlalchemy.session.Session):
     """
 
     def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
-        if bind is None and self.info.get(_READS):
-            return self.reading_connection()
+        reads = _reads.get()
+        if bind is None and reads is not None:
+            return reads.connection(self)
         return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
-
-    def reading_connection(self) -> sa.Connection:
-        """A read-only request's connection: of the reads' engine (see :func:`_reader`),
-        taken at its first read and given back when the session closes.
-
-        :func:`rows` reads on it directly, without the transaction the session begins for
-        its queries (beginning and closing it cost a cold post page 3.5% of its
-        instructions for its one read); the session's queries run on it too, so a request
-        holds one connection and its prepared statements. A server that serves one request
-        at a time keeps it between requests (see :class:`HeldConnections`).
-        """
-        taken = self.info.get(_READING)
-        if taken is None:
-            app, environ = current_app._get_current_object(), request._get_current_object().environ
-            engine = app.extensions[_ENGINE]
-            if environ.get("wsgi.multithread", True):
-                taken = self.info[_READING] = (engine.connect(), False)
-            else:
-                taken = self.info[_READING] = (app.extensions[_HELD].take(engine), True)
-        return taken[0]
 
     def close(self) -> None:
         from ally.models.sql import forget_adopted  # the models import this module
 
         super().close()
         forget_adopted(self)
-        connection, held = self.info.pop(_READING, (None, True))
-        if not held:
-            connection.close()
 
 
 class HeldConnections:
@@ -150,12 +180,11 @@ class HeldConnections:
 
 
 def init_app(app: Flask, db) -> None:
-    """Mark safe requests to the public blueprints as reads, for the length of the request.
+    """Make safe requests to the public blueprints read-only requests (:class:`Reads`).
 
     Reads go through an engine of their own on the same database (see :func:`_reader`),
-    whose connections go back to its pool when the request's session is removed. A session
-    that outlives the request (a test's, sharing its app context) takes a connection with a
-    transaction from the app's engine for whatever it does next.
+    whose connections go back to its pool when the request ends. A session already in a
+    transaction when the request starts (a test's, sharing its app context) keeps it.
     """
     with app.app_context():
         app.extensions[_ENGINE] = _reader(app, db.engine)
@@ -166,19 +195,21 @@ def init_app(app: Flask, db) -> None:
 
     @app.before_request
     def read_without_transaction() -> None:
-        # A session already in a transaction (a test's) keeps it.
         reading = request._get_current_object()
         if (
             reading.method in SAFE_METHODS
             and reading.blueprint in READ_ONLY_BLUEPRINTS
-            and not (session := db.session()).in_transaction()
+            and not (db.session.registry.has() and db.session().in_transaction())
         ):
-            session.info[_READS] = True
+            reading.environ[_REQUEST_READS] = Reads(
+                app, reading.environ.get("wsgi.multithread", True)
+            )
 
     @app.teardown_request
     def end_read(exc: BaseException | None = None) -> None:
-        if db.session.registry.has():  # no session made just to be told
-            db.session().info.pop(_READS, None)
+        reads = request._get_current_object().environ.pop(_REQUEST_READS, None)
+        if reads is not None:
+            reads.end()
 
 
 def _reader(app: Flask, engine: sa.Engine) -> sa.Engine:
@@ -220,7 +251,7 @@ def dispose(app: Flask) -> None:
 
 def rows(statement: sa.Select, params: dict | None = None) -> list[tuple]:
     """``statement``'s rows as named tuples, read on a read-only request's connection
-    (:meth:`Session.reading_connection`), else on the session's, in its transaction.
+    (:class:`Reads`), else on the session's, in its transaction.
 
     For the reader's reads of columns, not ORM objects, by statements built once: each is
     compiled once per dialect and run on the driver's cursor (see :class:`Read`), where
@@ -228,11 +259,13 @@ def rows(statement: sa.Select, params: dict | None = None) -> list[tuple]:
     then in Core's. Nothing is flushed first, so call it where the session holds no
     pending changes: the reader's pages read what is committed.
     """
-    from ally.extensions import db
+    reads = _reads.get()
+    if reads is not None:
+        connection = reads.connection()
+    else:
+        from ally.extensions import db
 
-    session = db.session()
-    reading = session.info.get(_READS)
-    connection = session.reading_connection() if reading else session.connection()
+        connection = db.session().connection()
     return _read(statement, connection.dialect).run(connection, params or {})
 
 

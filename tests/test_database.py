@@ -259,7 +259,8 @@ def test_a_kept_connection_whose_server_hung_up_is_replaced(app, client, site):
         db.session.close()
         with app.test_request_context("/blog/"):
             app.preprocess_request()
-            return db.session().reading_connection().connection.driver_connection.info.backend_pid
+            reading = database.current_reads().connection()
+            return reading.connection.driver_connection.info.backend_pid
 
     kept = reading_pid()
     assert reading_pid() == kept
@@ -329,26 +330,56 @@ def test_json_columns_decode_as_the_standard_library_would(client, site, db_sess
             assert repr(database.json_loads(data)) == repr(json.loads(data))
 
 
-def test_a_read_only_request_reads_on_one_connection_without_a_transaction(app, site):
-    """Its reads of rows begin no session transaction; the session's own queries run on
-    the same connection; a server serving one request at a time keeps it for the next."""
+def test_a_read_only_request_reads_on_one_connection_without_a_session(app, site):
+    """Its reads of rows make no session; the session's own queries, when a view makes
+    them, run on the same connection; a server serving one request at a time keeps it for
+    the next; the session lets go of it when the request ends."""
     _, reader = database.engines(app)
+    db.session.remove()
     database.dispose(app)
     with app.test_request_context("/blog/"):
         app.preprocess_request()
-        session = db.session()
         assert [row.one for row in rows(_ONE)] == [1]
-        assert not session.in_transaction()
-        reading = session.reading_connection()
+        assert not db.session.registry.has()
+        reading = database.current_reads().connection()
+        session = db.session()
         assert session.scalar(sa.select(sa.literal(2))) == 2
         assert session.connection() is reading and reader.pool.checkedout() == 1
         session.close()
-        assert [row.one for row in rows(_ONE)] == [1]  # a session reused takes it again
-        assert db.session().reading_connection() is reading
+        assert [row.one for row in rows(_ONE)] == [1]  # a session closed takes it again
+        assert db.session().connection() is reading
+        app.do_teardown_request()
+        assert database.current_reads() is None and not session.in_transaction()
+        assert session.scalar(sa.select(sa.literal(3))) == 3
+        assert session.connection() is not reading  # the app's engine, in a transaction
         db.session.remove()
     assert reader.pool.checkedout() == 1 and not reading.closed
     database.dispose(app)
     assert reader.pool.checkedout() == 0 and reading.closed
+
+
+def test_pages_are_read_without_an_orm_session(app, client, site, db_session, monkeypatch):
+    """A post with a product promo, a listing and a category: the reads, the promoted
+    product and the card's lookup of it (``loaded``) all go without a session. (The page
+    cache's first store reads the publishing schedule in one, once.)"""
+    product = make_product("Melatonin", 2499)
+    post = make_post(
+        site.blog,
+        categories=[site.recovery],
+        body=[{"type": "product_promo", "value": {"product": product.id, "headline": "Sleep"}}],
+    )
+    db_session.commit()
+    post_url = post.url_path
+    db.session.remove()
+    made = []
+    make = db.session.registry.createfunc
+    monkeypatch.setattr(db.session.registry, "createfunc", lambda: made.append(1) or make())
+    monkeypatch.setitem(app.config, "ALLY_CACHE_ENABLED", False)  # each request reads
+
+    for url in (post_url, "/blog/", "/blog/category/recovery/"):
+        page = client.get(url)
+        assert page.status_code == 200 and not made, url
+    assert "Melatonin" in client.get(post_url).get_data(as_text=True)
 
 
 def test_a_worker_keeps_its_reading_connection_between_requests(app, client, site):

@@ -62,9 +62,10 @@ def serve_from_cache():
     render = Render(key, epoch)
     start_render(render)
     # What the session already holds may be shown without being loaded again (in tests one
-    # session serves several requests; in production it starts empty).
-    for obj in list(db.session.identity_map.values()):
-        render.tags.update(row_tags(obj))
+    # session serves several requests; in production there is none yet).
+    if db.session.registry.has():
+        for obj in list(db.session.identity_map.values()):
+            render.tags.update(row_tags(obj))
     return None
 
 

@@ -73,6 +73,8 @@ def loaded(model, pk: int):
 
     from .sql import at_hand
 
+    if not db.session.registry.has():  # none made: it holds nothing (a page's read)
+        return at_hand(None, model, pk)
     session = db.session()
     row = session.identity_map.get(session.identity_key(model, pk))
     if row is not None:

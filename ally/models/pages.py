@@ -254,16 +254,9 @@ class Page(TimestampMixin, Base):
         source = self.__dict__.get("products_json")
         cached = self.__dict__.get("_products_cache")
         if cached is None or cached[0] is not source:
-            products = adopt(self._reading_session(), Product, source) if source else []
+            products = adopt(object_session(self), Product, source) if source else []
             cached = self.__dict__["_products_cache"] = (source, products)
         return cached[1]
-
-    def _reading_session(self) -> Session:
-        """The page's session, or for a page read outside one (a routed page, see
-        ``page_types.unattached_page``) the request's."""
-        from ally.extensions import db
-
-        return object_session(self) or db.session()
 
     def _converted_body(self) -> tuple:
         cached = self.__dict__.get("_body_cache")

@@ -19,6 +19,8 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.functions import FunctionElement
 
+from ally.database import current_reads
+
 from .base import UTCDateTime
 
 
@@ -112,9 +114,23 @@ def _rows_postgresql(element, compiler, **kw) -> str:
 AT_HAND = "ally.rows_at_hand"
 
 
-def adopt(session: Session, model, rows: list[dict]) -> list:
+def _rows_at_hand(session: Session | None, create: bool) -> dict | None:
+    """Where adopted rows are kept: the read-only request's (``database.Reads``) while one
+    is under way, else ``session``'s (None: the app context's)."""
+    reads = current_reads()
+    if reads is not None:
+        return reads.adopted
+    if session is None:
+        from ally.extensions import db
+
+        session = db.session()
+    return session.info.setdefault(AT_HAND, {}) if create else session.info.get(AT_HAND)
+
+
+def adopt(session: Session | None, model, rows: list[dict]) -> list:
     """Rows of ``model`` read as JSON (:class:`json_rows`), as detached objects that
-    ``session``'s reads find (:func:`at_hand`) until it commits, rolls back or closes.
+    reads find (:func:`at_hand`) until the read-only request ends, or ``session`` (None:
+    the request's) commits, rolls back or closes.
 
     For rows a page shows and nothing changes through: the products its promo blocks show.
     Joining the session (:func:`join_session`) walked the add's cascade for rows nothing
@@ -126,7 +142,7 @@ def adopt(session: Session, model, rows: list[dict]) -> list:
 
     mapper = sa.inspect(model)
     readers = _json_readers(model)
-    kept = session.info.setdefault(AT_HAND, {})
+    kept = _rows_at_hand(session, create=True)
     adopted = []
     for row in rows:
         obj = detached(
@@ -142,10 +158,10 @@ def adopt(session: Session, model, rows: list[dict]) -> list:
     return adopted
 
 
-def at_hand(session: Session, model, pk):
-    """The row of ``model`` with id ``pk`` that :func:`adopt` read in ``session`` since its
-    last commit, rollback or close, or None."""
-    kept = session.info.get(AT_HAND)
+def at_hand(session: Session | None, model, pk):
+    """The row of ``model`` with id ``pk`` that :func:`adopt` read in this read-only request,
+    or in ``session`` since its last commit, rollback or close, or None."""
+    kept = _rows_at_hand(session, create=False)
     return kept.get((model, pk)) if kept else None
 
 
