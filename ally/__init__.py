@@ -44,9 +44,9 @@ class Ally(Flask):
 
         Flask gives every blueprint its default processor (``g`` and ``request``) as it gives
         the app, so a page of the ``site`` blueprint ran it twice, and Flask walked the
-        blueprint chain again for every render. The processors that apply to a chain are
-        listed once, from the first request on, when Flask refuses new ones. The values passed to
-        ``render_template`` still win over the processors'.
+        blueprint chain again for every render. The processors that apply to a blueprint are
+        listed once, from the first request on, when Flask refuses new ones. The values
+        passed to ``render_template`` still win over the processors'.
         """
         reading = request._get_current_object() if has_request_context() else None
         blueprint = reading.blueprint if reading is not None else None
