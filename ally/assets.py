@@ -72,17 +72,18 @@ def _built_once(app: Flask, endpoint: str, filename: str | None = None) -> str:
 
 def add_version(endpoint: str, values: dict) -> None:
     if endpoint == "static" and "filename" in values and "v" not in values:
-        version = version_of(current_app.static_folder, values["filename"])
+        version = version_of(current_app._get_current_object().static_folder, values["filename"])
         if version:
             values["v"] = version
 
 
 def cache_versioned(response):
     """A year of caching for a static file requested with its current hash."""
-    if request.endpoint != "static" or response.status_code not in (200, 304):
+    asking = request._get_current_object()
+    if asking.endpoint != "static" or response.status_code not in (200, 304):
         return response
-    filename = (request.view_args or {}).get("filename", "")
-    asked = request.args.get("v")
+    filename = (asking.view_args or {}).get("filename", "")
+    asked = asking.args.get("v")
     if asked and asked == version_of(current_app.static_folder, filename):
         response.cache_control.no_cache = None  # what Flask sends when it has no max-age
         response.cache_control.public = True

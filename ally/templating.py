@@ -137,7 +137,7 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def site_settings():
-        config = current_app.config
+        config = current_app._get_current_object().config
         return {
             "site_name": config["ALLY_SITE_NAME"],
             "free_shipping_cents": config["ALLY_FREE_SHIPPING_CENTS"],

@@ -4,6 +4,7 @@ import gc
 import html
 import json
 import re
+import sys
 import weakref
 from datetime import date
 from datetime import timedelta
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from flask import template_rendered
+from werkzeug import local
 
 from ally import tree
 from ally.models import Category
@@ -21,6 +23,7 @@ from ally.models import utcnow
 
 from .factories import make_page
 from .factories import make_post
+from .factories import make_product
 
 SEED_POST = "/blog/sleep-tight-recover-tight-melatonin-addiction-recovery/"
 # A copy of shared/seed/ally-blog.txt, the page ALLY grew from.
@@ -588,6 +591,42 @@ def test_reader_templates_write_typography_as_entities(path):
     bytes a character, 4% of a cold listing's instructions (``bench/RESULTS.md``)."""
     text = path.read_text()
     assert text.isascii(), [ch for ch in text if not ch.isascii()]
+
+
+def test_reader_pages_read_nothing_through_flasks_proxies_in_allys_code(
+    app, client, site, db_session, monkeypatch
+):
+    """An attribute read through ``request``, ``current_app`` or ``session`` costs five
+    times the read of the object itself; ALLY's code (its templates included) on the
+    reader's path reads the objects (``proxy._get_current_object()``). Flask's own reads
+    are Flask's."""
+    product = make_product("Melatonin", 2499)
+    post = make_post(
+        site.blog,
+        categories=[site.recovery],
+        body=[{"type": "product_promo", "value": {"product": product.id, "headline": "Sleep"}}],
+    )
+    db_session.commit()
+    urls = [post.url_path, "/blog/", "/blog/category/recovery/", "/blog/?category=recovery"]
+    urls += ["/api/v2/pages/?type=blog.BlogPage&fields=date,intro", f"/api/v2/pages/{post.id}/"]
+    monkeypatch.setitem(app.config, "ALLY_CACHE_ENABLED", False)  # every request renders
+    read_by = []
+    lookup = local._ProxyLookup.__get__
+
+    def noted(descriptor, proxy, owner=None):
+        if proxy is not None:
+            frame = sys._getframe(1)
+            while frame.f_code.co_filename == local.__file__:
+                frame = frame.f_back
+            where = frame.f_code.co_filename
+            if "/ally/" in where and "/tests/" not in where:
+                read_by.append(f"{where}:{frame.f_lineno} {descriptor.name}")
+        return lookup(descriptor, proxy, owner)
+
+    monkeypatch.setattr(local._ProxyLookup, "__get__", noted)
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+    assert read_by == [], read_by
 
 
 def test_a_listing_of_ascii_posts_is_ascii(client, site, db_session):

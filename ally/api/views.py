@@ -64,18 +64,21 @@ def api_error(error: ApiError):
 
 
 def context() -> Context:
-    fmt = request.args.get("rich_text_format", "db_html")
+    asking = request._get_current_object()
+    fmt = asking.args.get("rich_text_format", "db_html")
     if fmt not in RICH_TEXT_FORMATS:
         raise ApiError(f"rich_text_format must be one of: {', '.join(RICH_TEXT_FORMATS)}")
-    api_base = host_url(request._get_current_object()).rstrip("/")
-    return Context(api_base, current_app.config["ALLY_SITE_URL"] or api_base, fmt)
+    api_base = host_url(asking).rstrip("/")
+    site_url = current_app._get_current_object().config["ALLY_SITE_URL"]
+    return Context(api_base, site_url or api_base, fmt)
 
 
 def fields_config():
-    if "fields" not in request.args:
+    args = request._get_current_object().args
+    if "fields" not in args:
         return None
     try:
-        return parse_fields_parameter(request.args["fields"])
+        return parse_fields_parameter(args["fields"])
     except FieldsParameterParseError as error:
         raise ApiError(f"fields error: {error}") from None
 
@@ -90,14 +93,15 @@ def count(query: sa.Select, key) -> int:
     Counting scans every match, so the count is shared through the page cache's store
     (per endpoint and filter) until the rows it counted change.
     """
-    counted = sorted((k, v) for k, v in request.args.items(multi=True) if k not in NOT_COUNTED)
+    asking = request._get_current_object()
+    counted = sorted((k, v) for k, v in asking.args.items(multi=True) if k not in NOT_COUNTED)
 
     def count_now() -> int:  # the statement is only built when the store has no count
         keys = query.with_only_columns(key).order_by(None).subquery()
         return db.session.scalar(sa.select(sa.func.count()).select_from(keys))
 
     return cached_value(
-        f"count {request.endpoint} {request.view_args} {counted}",
+        f"count {asking.endpoint} {asking.view_args} {counted}",
         count_now,
         tags=("pages", "categories", "images", "products"),
     )
@@ -113,7 +117,7 @@ def envelope(total: int, items: list) -> dict[str, Any]:
 @bp.get("/pages/")
 @cacheable
 def pages_listing():
-    args = request.args
+    args = request._get_current_object().args
     depends_on("pages")
     types = endpoints.page_types(args.get("type"))
     fields = endpoints.page_fields(types)
@@ -123,7 +127,8 @@ def pages_listing():
     query = filters.tree_filters(query, args)
     query = filters.ordering(query, args, fields, default=(Page.url_path,))
     query = filters.search(query, args, Page.matching)
-    offset, limit = filters.pagination(args, current_app.config["ALLY_API_LIMIT_MAX"])
+    limit_max = current_app._get_current_object().config["ALLY_API_LIMIT_MAX"]
+    offset, limit = filters.pagination(args, limit_max)
     ctx = context()
     selected = select_fields(fields, endpoints.PAGE_LISTING_DEFAULT, fields_config(), listing=True)
     shown = {f.name for f, _ in selected}
@@ -311,8 +316,9 @@ def http_headers(response):
     if "Cache-Control" not in response.headers:
         public = response.status_code in (200, 302, 304)
         response.headers["Cache-Control"] = "public, max-age=60" if public else "no-store"
-    origin = request.headers.get("Origin")
-    allowed = current_app.config["ALLY_CORS_ORIGINS"]
+    # The request's own Origin header, read without the proxy: this runs for every response.
+    origin = request._get_current_object().environ.get("HTTP_ORIGIN")
+    allowed = current_app._get_current_object().config["ALLY_CORS_ORIGINS"]
     if origin and ("*" in allowed or origin in allowed):
         response.headers["Access-Control-Allow-Origin"] = "*" if "*" in allowed else origin
         response.headers["Access-Control-Allow-Methods"] = "GET, OPTIONS"

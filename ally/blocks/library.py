@@ -9,6 +9,7 @@ name, added to ``templates/blocks/``, takes over from it.
 from typing import Any
 
 from flask import current_app
+from flask import request
 from markupsafe import Markup
 
 from ally.environment import as_markup
@@ -122,6 +123,9 @@ class ProductPromoBlock(StructBlock):
                 headline=value.get("headline"),
                 text=value.get("text"),
                 cta=value.get("cta"),
+                # The request itself, as Flask's render_template gives it: the global
+                # ``request`` is its proxy, dear to read through (``return_to``).
+                request=request._get_current_object(),
             )
         )
 
@@ -132,9 +136,8 @@ class ProductPromoBlock(StructBlock):
         api = (context or {}).get("api")
         path = api.product_urls.get(product.id) if api and product else None
         url = api.html_url(path) if path else None
-        data["product"] = (
-            product.api_json(current_app.config["ALLY_CURRENCY"], url) if product else None
-        )
+        currency = current_app._get_current_object().config["ALLY_CURRENCY"]
+        data["product"] = product.api_json(currency, url) if product else None
         return data
 
 

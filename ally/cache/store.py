@@ -134,7 +134,7 @@ def cached_value(name: str, compute: Callable[[], Any], tags: Iterable[str]) -> 
     listing's ``total_count``. Computed every time without a store (``ALLY_CACHE_URL=off``);
     still shared with ``ALLY_PAGE_CACHE=off``.
     """
-    if not current_app.config["ALLY_CACHE_ENABLED"]:
+    if not current_app._get_current_object().config["ALLY_CACHE_ENABLED"]:
         return compute()
     key = hashed_key("value", name)
     try:

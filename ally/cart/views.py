@@ -46,7 +46,7 @@ SECTIONS = {"cart-drawer": "cart/_drawer.html"}
 
 
 def load_cart() -> Cart:
-    return Cart(session.get(SESSION_KEY))
+    return Cart(session._get_current_object().get(SESSION_KEY))
 
 
 def save_cart(cart: Cart) -> None:
@@ -74,7 +74,7 @@ def priced(cart: Cart) -> PricedCart:
 
     An empty cart (most page views: every header shows the cart) is priced as such without
     the discount arithmetic, which cost a cold page 1.5% of its instructions."""
-    config = current_app.config
+    config = current_app._get_current_object().config
     threshold, currency = config["ALLY_FREE_SHIPPING_CENTS"], config["ALLY_CURRENCY"]
     if not cart.lines and not cart.codes:
         return PricedCart([], [], 0, free_shipping_threshold=threshold, currency=currency)
@@ -93,7 +93,7 @@ def priced(cart: Cart) -> PricedCart:
 
 def header_cart() -> PricedCart:
     """The cart the header shows, priced once per request (no query for an empty cart)."""
-    cache = request.environ.setdefault("ally.cart", {})
+    cache = request._get_current_object().environ.setdefault("ally.cart", {})
     if "priced" not in cache:
         cache["priced"] = priced(load_cart())
     return cache["priced"]
@@ -101,7 +101,7 @@ def header_cart() -> PricedCart:
 
 def checkout_url(cart: PricedCart) -> str | None:
     """``ALLY_CHECKOUT_URL`` carrying the lines as ``id:qty,…`` (Shopify's cart permalink)."""
-    base = current_app.config.get("ALLY_CHECKOUT_URL")
+    base = current_app._get_current_object().config.get("ALLY_CHECKOUT_URL")
     if not base or not cart.lines:
         return None
     lines = ",".join(f"{line.item.id}:{line.quantity}" for line in cart.lines)

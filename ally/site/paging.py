@@ -30,7 +30,7 @@ class Paged:
 
 def page_number_arg(default: int = 1) -> int:
     """``?page=N`` as an int; anything but a positive integer is a 400, never a 500."""
-    raw = request.args.get("page")
+    raw = request._get_current_object().args.get("page")
     if raw is None:
         return default
     if not raw.isdigit() or not 0 < int(raw) <= MAX_PAGE:

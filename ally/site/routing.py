@@ -84,7 +84,9 @@ def resolve(components: list[str]) -> Route:
     reading = request._get_current_object()
     # Most pages have no query string: werkzeug would parse one for nothing (1% of a post).
     listing = first_listing(components, reading.args if reading.query_string else {})
-    limit = None if listing is None else current_app.config["ALLY_POSTS_PER_PAGE"] + 1
+    limit = None
+    if listing is not None:
+        limit = current_app._get_current_object().config["ALLY_POSTS_PER_PAGE"] + 1
     found = rows(
         _resolve_statement(None if listing is None else listing.category_slug is not None),
         {
@@ -142,7 +144,7 @@ def first_listing(components: list[str], args) -> Listing | None:
 def first_cards(index_id: int, category_slug: str | None, limit: int) -> list[PostCard] | None:
     """The first ``limit`` cards of the blog index ``index_id``'s listing (of the category
     ``category_slug``) if :func:`resolve` read them with the index, else None."""
-    read = request.environ.get(CARDS_KEY)
+    read = request._get_current_object().environ.get(CARDS_KEY)
     if read is None or read[:3] != (index_id, category_slug, limit):
         return None
     return noted(cards_from_json(read[3]), index_id)
@@ -168,8 +170,10 @@ def all_categories() -> list[CategoryRef]:
     """Every category by name: those :func:`resolve` read with a blog index, else one
     query of their own."""
     depends_on("categories")
-    if has_request_context() and CATEGORIES_KEY in request.environ:
-        return request.environ[CATEGORIES_KEY]
+    if has_request_context():
+        environ = request._get_current_object().environ
+        if CATEGORIES_KEY in environ:
+            return environ[CATEGORIES_KEY]
     return every_category(rows(_categories_statement())[0].categories or [])
 
 

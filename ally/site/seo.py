@@ -50,7 +50,10 @@ def article_data(post: BlogPage) -> dict:
     dates and sections search engines show. Built here rather than as a dict literal in
     the template, which Jinja evaluated item by item (1% of a cold post page)."""
     url = absolute_url(post.url_path)
-    site = {"@type": "Organization", "name": current_app.config["ALLY_SITE_NAME"]}
+    site = {
+        "@type": "Organization",
+        "name": current_app._get_current_object().config["ALLY_SITE_NAME"],
+    }
     return {
         "@context": "https://schema.org",
         "@type": "BlogPosting",

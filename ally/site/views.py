@@ -85,7 +85,7 @@ def render_page(page: Page):
 
 def render_listing(index: BlogIndexPage, category_slug: str | None = None, page_number=None):
     """The blog listing, whole or for one category, ten posts a page, newest first."""
-    query_category = request.args.get("category")
+    query_category = request._get_current_object().args.get("category")
     if category_slug is None and query_category is not None:
         category_slug = query_category
     categories = all_categories()
@@ -100,7 +100,8 @@ def render_listing(index: BlogIndexPage, category_slug: str | None = None, page_
             return read
         return public_posts(index.id, category_id, limit=limit, offset=offset)
 
-    posts = paged(window, number, current_app.config["ALLY_POSTS_PER_PAGE"])
+    per_page = current_app._get_current_object().config["ALLY_POSTS_PER_PAGE"]
+    posts = paged(window, number, per_page)
     canonical = listing_url(index, category, number)
     return render_template(
         index.template,
