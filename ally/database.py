@@ -34,6 +34,8 @@ from flask import Flask
 from flask import request
 from sqlalchemy.sql.compiler import ExpandedState
 
+from ally import late
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Blueprints whose safe requests never write (the admin's are left alone).
 READ_ONLY_BLUEPRINTS = frozenset({"site", "api", "cart", "ops"})
@@ -41,6 +43,9 @@ READ_ONLY_BLUEPRINTS = frozenset({"site", "api", "cart", "ops"})
 _ENGINE = "ally.autocommit_engine"  # in app.extensions
 _HELD = "ally.held_reading_connections"  # in app.extensions
 _REQUEST_READS = "ally.reads"  # in a read-only request's WSGI environ
+# Where a session keeps the rows ``ally.models.sql.adopt`` read for it, by (model, id), until
+# it commits, rolls back or closes.
+AT_HAND = "ally.rows_at_hand"
 
 
 def json_loads(data: str | bytes) -> Any:
@@ -129,10 +134,8 @@ class Session(flask_sqlalchemy.session.Session):
         return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
 
     def close(self) -> None:
-        from ally.models.sql import forget_adopted  # the models import this module
-
         super().close()
-        forget_adopted(self)
+        self.info.pop(AT_HAND, None)  # what it adopted goes with what it held
 
 
 class HeldConnections:
@@ -234,10 +237,8 @@ def _reader(app: Flask, engine: sa.Engine) -> sa.Engine:
 
 def engines(app: Flask) -> tuple[sa.Engine, ...]:
     """The app's engines: Flask-SQLAlchemy's, for transactions, and the reads' own."""
-    from ally.extensions import db
-
     with app.app_context():
-        writer, reader = db.engine, app.extensions[_ENGINE]
+        writer, reader = late.extensions().db.engine, app.extensions[_ENGINE]
     return (writer,) if reader.pool is writer.pool else (writer, reader)
 
 
@@ -263,9 +264,7 @@ def rows(statement: sa.Select, params: dict | None = None) -> list[tuple]:
     if reads is not None:
         connection = reads.connection()
     else:
-        from ally.extensions import db
-
-        connection = db.session().connection()
+        connection = late.extensions().db.session().connection()
     return _read(statement, connection.dialect).run(connection, params or {})
 
 

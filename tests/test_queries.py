@@ -15,10 +15,10 @@ from ally.extensions import db
 from ally.models import Image
 from ally.models import Page
 from ally.models import Product
-from ally.models.base import loaded
 from ally.models.cards import public_posts
 from ally.models.page_types import page_columns
 from ally.models.page_types import page_from_row
+from ally.models.sql import loaded
 from ally.site.routing import Listing
 from ally.site.routing import all_categories
 from ally.site.routing import first_cards

@@ -1,5 +1,6 @@
 """What a reader sees: the seed post, listings, categories, search, subscribing, errors."""
 
+import builtins
 import gc
 import html
 import json
@@ -593,13 +594,9 @@ def test_reader_templates_write_typography_as_entities(path):
     assert text.isascii(), [ch for ch in text if not ch.isascii()]
 
 
-def test_reader_pages_read_nothing_through_flasks_proxies_in_allys_code(
-    app, client, site, db_session, monkeypatch
-):
-    """An attribute read through ``request``, ``current_app`` or ``session`` costs five
-    times the read of the object itself; ALLY's code (its templates included) on the
-    reader's path reads the objects (``proxy._get_current_object()``). Flask's own reads
-    are Flask's."""
+@pytest.fixture
+def reader_urls(site, db_session) -> list[str]:
+    """A post with a product promo, the listings and the API, as readers ask for them."""
     product = make_product("Melatonin", 2499)
     post = make_post(
         site.blog,
@@ -608,25 +605,61 @@ def test_reader_pages_read_nothing_through_flasks_proxies_in_allys_code(
     )
     db_session.commit()
     urls = [post.url_path, "/blog/", "/blog/category/recovery/", "/blog/?category=recovery"]
-    urls += ["/api/v2/pages/?type=blog.BlogPage&fields=date,intro", f"/api/v2/pages/{post.id}/"]
+    api = ["/api/v2/pages/?type=blog.BlogPage&fields=date,intro", f"/api/v2/pages/{post.id}/"]
+    return urls + api
+
+
+def _allys_caller(depth: int, skipping: str) -> str | None:
+    """``file:line`` of the first frame outside ``skipping`` if it is ALLY's code (its
+    templates included), else None."""
+    frame = sys._getframe(depth)
+    while frame.f_code.co_filename == skipping:
+        frame = frame.f_back
+    where = frame.f_code.co_filename
+    return f"{where}:{frame.f_lineno}" if "/ally/" in where and "/tests/" not in where else None
+
+
+def test_reader_pages_read_nothing_through_flasks_proxies_in_allys_code(
+    app, client, reader_urls, monkeypatch
+):
+    """An attribute read through ``request``, ``current_app`` or ``session`` costs five
+    times the read of the object itself; ALLY's code (its templates included) on the
+    reader's path reads the objects (``proxy._get_current_object()``). Flask's own reads
+    are Flask's."""
     monkeypatch.setitem(app.config, "ALLY_CACHE_ENABLED", False)  # every request renders
     read_by = []
     lookup = local._ProxyLookup.__get__
 
     def noted(descriptor, proxy, owner=None):
-        if proxy is not None:
-            frame = sys._getframe(1)
-            while frame.f_code.co_filename == local.__file__:
-                frame = frame.f_back
-            where = frame.f_code.co_filename
-            if "/ally/" in where and "/tests/" not in where:
-                read_by.append(f"{where}:{frame.f_lineno} {descriptor.name}")
+        if proxy is not None and (where := _allys_caller(2, local.__file__)):
+            read_by.append(f"{where} {descriptor.name}")
         return lookup(descriptor, proxy, owner)
 
     monkeypatch.setattr(local._ProxyLookup, "__get__", noted)
-    for url in urls:
+    for url in reader_urls:
         assert client.get(url).status_code == 200, url
     assert read_by == [], read_by
+
+
+def test_reader_pages_import_nothing_as_they_render(app, client, reader_urls, monkeypatch):
+    """A function-level import runs the import machinery at every call (8,000
+    instructions); what ALLY's code on the reader's path needs of modules that import the
+    models it asks ``ally.late`` for."""
+    monkeypatch.setitem(app.config, "ALLY_CACHE_ENABLED", False)
+    for url in reader_urls:  # what loads once (Pillow, a first template) has loaded
+        client.get(url)
+    imported_by = []
+    real_import = builtins.__import__
+
+    def noted(name, *args, **kwargs):
+        if where := _allys_caller(1, __file__):
+            imported_by.append(f"{where} {name}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", noted)
+    for url in reader_urls:
+        assert client.get(url).status_code == 200, url
+    assert imported_by == [], imported_by
 
 
 def test_a_listing_of_ascii_posts_is_ascii(client, site, db_session):

@@ -12,9 +12,9 @@ from ally.models import Image
 from ally.models import Page
 from ally.models import Product
 from ally.models.base import by_ids
-from ally.models.base import loaded
 from ally.models.page_types import promo_paths
 from ally.models.references import referenced_ids
+from ally.models.sql import loaded
 
 from .endpoints import Context
 from .fields import Field

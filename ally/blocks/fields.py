@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
+from ally import late
 from ally import sanitize
 from ally.environment import as_markup
 
@@ -202,18 +203,15 @@ class ChooserBlock(Block):
 
     def bulk_to_python(self, raws: list[Any]) -> list[Any]:
         """Load every referenced record in one query (no N+1 however many blocks)."""
-        # Imported here: the models import the blocks when they load.
-        from ally.extensions import db
-        from ally.models.base import by_ids
-        from ally.models.base import is_id
-        from ally.models.base import loaded
-
+        models = late.models()  # the models import the blocks when they load
+        is_id, loaded = models.base.is_id, models.sql.loaded
         ids = {raw for raw in raws if is_id(raw)}
         # Records the request already loaded (an API listing prefetches them) cost nothing.
         found = {pk: row for pk in ids if (row := loaded(self.model, pk)) is not None}
         missing = ids - set(found)
         if missing:
-            rows = db.session.scalars(by_ids(self.model), {"ids": sorted(missing)})
+            session = late.extensions().db.session
+            rows = session.scalars(models.base.by_ids(self.model), {"ids": sorted(missing)})
             found.update({row.id: row for row in rows})
         # Whatever else a stored body holds there (a string, a list) is missing, not an error.
         return [
@@ -241,9 +239,7 @@ class ProductChooserBlock(ChooserBlock):
 
     @property
     def model(self):
-        from ally.models import Product
-
-        return Product
+        return late.models().Product
 
 
 class ImageChooserBlock(ChooserBlock):
@@ -251,6 +247,4 @@ class ImageChooserBlock(ChooserBlock):
 
     @property
     def model(self):
-        from ally.models import Image
-
-        return Image
+        return late.models().Image

@@ -65,26 +65,6 @@ def windowed(query: sa.Select) -> sa.Select:
     return query.limit(written_in("limit")).offset(written_in("offset"))
 
 
-def loaded(model, pk: int):
-    """The row if the request's session already holds it fresh, or a read of the page
-    brought it (:func:`~ally.models.sql.adopt`), else None (an expired one would reload
-    alone): what :func:`by_ids` need not read again."""
-    from ally.extensions import db
-
-    from .sql import at_hand
-
-    if not db.session.registry.has():  # none made: it holds nothing (a page's read)
-        return at_hand(None, model, pk)
-    session = db.session()
-    row = session.identity_map.get(session.identity_key(model, pk))
-    if row is not None:
-        state = sa.inspect(row)
-        # Its columns, that is: an expired relationship loads when used, as an unloaded one.
-        if state.expired_attributes.isdisjoint(state.mapper.column_attrs.keys()):
-            return row
-    return at_hand(session, model, pk)
-
-
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

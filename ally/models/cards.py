@@ -15,6 +15,9 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.sql.util import ClauseAdapter
 
+from ally import late
+from ally.database import rows
+
 from .base import windowed
 from .base import written_in
 from .blog import Category
@@ -57,8 +60,6 @@ def public_posts(
 
     The page cache learns what they show (see :func:`noted`).
     """
-    from ally.database import rows
-
     params = {"blog_id": blog_id, "category_id": category_id, "limit": limit, "offset": offset}
     statement = _posts_statement(blog_id is not None, category_id is not None, offset > 0)
     return noted([_card(*row) for row in rows(statement, params)], blog_id)
@@ -69,14 +70,11 @@ def noted(cards: list[PostCard], blog_id: int | None) -> list[PostCard]:
     they show: the blog's children, and each card's rows as it would have learnt them
     from loading the posts as pages, when it is recording this response (the tags cost a
     cold listing 2% of its instructions to build for nothing)."""
-    from ally.cache import depends_on
-    from ally.cache.tags import current_render
-    from ally.cache.tags import page_tags
-
-    depends_on("posts" if blog_id is None else f"children:{blog_id}")
-    if current_render() is not None:
+    tags = late.cache_tags()
+    tags.depends_on("posts" if blog_id is None else f"children:{blog_id}")
+    if tags.current_render() is not None:
         for card in cards:
-            depends_on(*page_tags(card.id, card.url_path), *_card_tags(card))
+            tags.depends_on(*tags.page_tags(card.id, card.url_path), *_card_tags(card))
     return cards
 
 
@@ -139,8 +137,7 @@ _CARD_VALUES = itemgetter(*CARD_COLUMNS, "categories")
 
 def _card_tags(card: PostCard) -> list[str]:
     """The rows besides the post's own that ``card`` shows: its categories and image."""
-    from ally.cache.tags import row_tag
-
+    row_tag = late.cache_tags().row_tag
     tags = [row_tag("categories", category.id) for category in card.filed_under]
     return [*tags, row_tag("images", card.feed_image.id)] if card.feed_image else tags
 

@@ -16,7 +16,9 @@ from sqlalchemy.orm import undefer
 from sqlalchemy.sql.util import ClauseAdapter
 from werkzeug.exceptions import NotFound
 
+from ally import late
 from ally.blocks import BodyBlock
+from ally.database import rows
 
 from .base import written_in
 from .blog import Category
@@ -37,18 +39,13 @@ BODY = BodyBlock()
 
 
 def public_children(page: Page) -> list[Page]:
-    from ally.cache import depends_on
-    from ally.extensions import db
-
-    depends_on(f"children:{page.id}")
-    return db.session.scalars(_children_statement(), {"parent_id": page.id}).all()
+    late.cache_tags().depends_on(f"children:{page.id}")
+    return late.extensions().db.session.scalars(_children_statement(), {"parent_id": page.id}).all()
 
 
 def public_page_by_id(pk: int) -> Page | None:
     """The page ``pk`` if a reader may see it now; None for a hidden or missing page."""
-    from ally.extensions import db
-
-    return db.session.scalar(_public_by_id_statement(), {"pk": pk})
+    return late.extensions().db.session.scalar(_public_by_id_statement(), {"pk": pk})
 
 
 @functools.cache
@@ -165,9 +162,6 @@ class BlogPage(Page):
         """The categories readers see, by name: from ``categories`` when that is loaded
         (it may hold an edit not saved yet), else from ``categories_json`` when the query
         brought it, else loaded now."""
-        from ally.cache import depends_on
-        from ally.cache.tags import row_tag
-
         if "categories" in self.__dict__ or "categories_json" not in self.__dict__:
             return [CategoryRef(c.id, c.name, c.slug) for c in self.categories]
         source = self.categories_json
@@ -175,7 +169,8 @@ class BlogPage(Page):
         if cached is None or cached[0] is not source:
             refs = category_refs(source)
             # Not loaded as rows, so not recorded by the cache: a rename must still purge.
-            depends_on(*(row_tag("categories", ref.id) for ref in refs))
+            tags = late.cache_tags()
+            tags.depends_on(*(tags.row_tag("categories", ref.id) for ref in refs))
             cached = self.__dict__["_filed_under"] = (source, refs)
         return cached[1]
 
@@ -185,11 +180,13 @@ class BlogPage(Page):
 
     @category_ids.setter
     def category_ids(self, ids: list[int]) -> None:
-        from ally.extensions import db
-
         wanted = set(ids or [])
         self.categories = (
-            list(db.session.scalars(sa.select(Category).where(Category.id.in_(wanted))))
+            list(
+                late.extensions().db.session.scalars(
+                    sa.select(Category).where(Category.id.in_(wanted))
+                )
+            )
             if wanted
             else []
         )
@@ -223,9 +220,7 @@ def page_from_row(values: dict) -> Page:
     loaded it (see :func:`~ally.models.sql.join_session`): for the API detail, whose
     fields load the page's relationships. Rows, not an ORM query: the ORM sets up its
     loaders for every page type on every read (3% of a cold post page)."""
-    from ally.extensions import db
-
-    return join_session(db.session, _mapper_of(values), values)
+    return join_session(late.extensions().db.session, _mapper_of(values), values)
 
 
 def unattached_page(values: dict) -> Page:
@@ -236,10 +231,8 @@ def unattached_page(values: dict) -> Page:
     What the site shows of it comes with its row (``categories_json``, ``products_json``);
     reading a relationship raises rather than loads. The page cache records the row as it
     would a loaded one."""
-    from ally.cache.tags import record_row
-
     page = detached(_mapper_of(values), values)
-    record_row(page)
+    late.cache_tags().record_row(page)
     return page
 
 
@@ -250,12 +243,10 @@ def page_reference(values: dict) -> Page:
     API detail 5% of its instructions for its parent, and detaching it (expiring every
     attribute ``values`` lacks) 3%. The page cache records the row as it would a loaded
     one."""
-    from ally.cache import depends_on
-    from ally.cache.tags import page_tags
-
     page = _mapper_of(values).class_manager.new_instance()
     page.__dict__.update(values)
-    depends_on(*page_tags(values["id"], values["url_path"]))
+    tags = late.cache_tags()
+    tags.depends_on(*tags.page_tags(values["id"], values["url_path"]))
     return page
 
 
@@ -296,12 +287,9 @@ class PromoPage(Page):
 def promo_paths(product_ids) -> dict[int, str | None]:
     """Each product's public promo page path (None when it has none), in one indexed
     query."""
-    from ally.cache import depends_on
-    from ally.database import rows
-
     if not product_ids:
         return {}
-    depends_on("promo-pages")
+    late.cache_tags().depends_on("promo-pages")
     return dict(rows(_promo_paths_statement(), {"ids": list(product_ids)}))
 
 

@@ -19,6 +19,8 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.functions import FunctionElement
 
+from ally import late
+from ally.database import AT_HAND
 from ally.database import current_reads
 
 from .base import UTCDateTime
@@ -109,11 +111,6 @@ def _rows_postgresql(element, compiler, **kw) -> str:
     return f"json_agg({compiler.preparer.quote(rows.name)})"
 
 
-# Where a session keeps the rows :func:`adopt` read, by (model, id), until it commits,
-# rolls back or closes.
-AT_HAND = "ally.rows_at_hand"
-
-
 def _rows_at_hand(session: Session | None, create: bool) -> dict | None:
     """Where adopted rows are kept: the read-only request's (``database.Reads``) while one
     is under way, else ``session``'s (None: the app context's)."""
@@ -121,9 +118,7 @@ def _rows_at_hand(session: Session | None, create: bool) -> dict | None:
     if reads is not None:
         return reads.adopted
     if session is None:
-        from ally.extensions import db
-
-        session = db.session()
+        session = late.extensions().db.session()
     return session.info.setdefault(AT_HAND, {}) if create else session.info.get(AT_HAND)
 
 
@@ -138,8 +133,7 @@ def adopt(session: Session | None, model, rows: list[dict]) -> list:
     relationship of theirs raises rather than loads. The page cache records them as it
     records loaded rows. ``model`` is a mapped class without subclasses.
     """
-    from ally.cache.tags import record_row
-
+    record_row = late.cache_tags().record_row
     mapper = sa.inspect(model)
     readers = _json_readers(model)
     kept = _rows_at_hand(session, create=True)
@@ -156,6 +150,23 @@ def adopt(session: Session | None, model, rows: list[dict]) -> list:
         kept[model, obj.id] = obj
         adopted.append(obj)
     return adopted
+
+
+def loaded(model, pk: int):
+    """The row if the request's session already holds it fresh, or a read of the page
+    brought it (:func:`adopt`), else None (an expired one would reload alone): what
+    ``base.by_ids`` need not read again."""
+    scoped = late.extensions().db.session
+    if not scoped.registry.has():  # none made: it holds nothing (a page's read)
+        return at_hand(None, model, pk)
+    session = scoped()
+    row = session.identity_map.get(session.identity_key(model, pk))
+    if row is not None:
+        state = sa.inspect(row)
+        # Its columns, that is: an expired relationship loads when used, as an unloaded one.
+        if state.expired_attributes.isdisjoint(state.mapper.column_attrs.keys()):
+            return row
+    return at_hand(session, model, pk)
 
 
 def at_hand(session: Session | None, model, pk):
@@ -199,8 +210,6 @@ def join_session(session: Session, mapper, values: dict):
     ``values`` without marking anything changed. Attributes ``values`` lacks load when
     first read, as expired ones do.
     """
-    from ally.cache.tags import record_row
-
     obj = session.identity_map.get(mapper.identity_key_from_primary_key((values["id"],)))
     if obj is None:
         obj = detached(mapper, values)
@@ -208,7 +217,7 @@ def join_session(session: Session, mapper, values: dict):
     else:
         for key in values.keys() - sa.inspect(obj).dict.keys():
             set_committed_value(obj, key, values[key])
-    record_row(obj)
+    late.cache_tags().record_row(obj)
     return obj
 
 
