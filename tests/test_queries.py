@@ -421,9 +421,9 @@ def test_the_routing_reads_sql_stays_short_enough_for_psycopg_to_keep(app, by_ca
     from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH
     from sqlalchemy.dialects.postgresql.psycopg import dialect
 
-    from ally.database import Read
     from ally.site.routing import _resolve_statement
     from ally.site.routing import prefixes
+    from ally.statements import Read
 
     params = {
         "paths": prefixes(["a" * 60, "b" * 60, "c" * 60]),
