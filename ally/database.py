@@ -27,6 +27,7 @@ from typing import Any
 import flask_sqlalchemy.session
 import msgspec
 import sqlalchemy as sa
+import sqlalchemy.orm
 from flask import Flask
 from flask import request
 
@@ -134,7 +135,15 @@ class Session(flask_sqlalchemy.session.Session):
 
     def close(self) -> None:
         super().close()
-        self.info.pop(AT_HAND, None)  # what it adopted goes with what it held
+        forget_adopted(self)  # closing has no event of its own
+
+
+@sa.event.listens_for(sa.orm.Session, "after_commit")
+@sa.event.listens_for(sa.orm.Session, "after_rollback")
+def forget_adopted(session: sa.orm.Session, *args) -> None:
+    """What a session adopted (``ally.models.sql.adopt``) is read again after a commit or
+    rollback, as the session expires its own rows, and goes when it closes, as its own do."""
+    session.info.pop(AT_HAND, None)
 
 
 class HeldConnections:

@@ -418,3 +418,20 @@ def test_a_worker_keeps_its_reading_connection_between_requests(app, client, sit
 
 
 _ONE = sa.select(sa.literal(1).label("one"))
+
+
+def test_rows_a_session_adopted_go_with_its_commit_rollback_and_close(app, db_session):
+    """Outside a read-only request, adopted rows are the session's: found by ``loaded``
+    until it commits, rolls back or closes, after which they are read afresh."""
+    from ally.models import Product
+    from ally.models.sql import adopt
+    from ally.models.sql import loaded
+
+    row = {"id": 41, "name": "Melatonin", "slug": "melatonin", "price_cents": 2499}
+    for end in (db_session.commit, db_session.rollback, db_session.close):
+        session = db.session()
+        session.execute(sa.text("SELECT 1"))  # read in a transaction, as a page's rows are
+        (adopted,) = adopt(session, Product, [row])
+        assert loaded(Product, 41) is adopted
+        end()
+        assert loaded(Product, 41) is None, end

@@ -176,15 +176,6 @@ def at_hand(session: Session | None, model, pk):
     return kept.get((model, pk)) if kept else None
 
 
-@sa.event.listens_for(Session, "after_commit")
-@sa.event.listens_for(Session, "after_rollback")
-def forget_adopted(session: Session, *args) -> None:
-    """What was read before a commit or rollback is read again after it, as the session
-    expires its own rows; ``ally.database.Session`` calls it when it closes (which has no
-    event), as the session then lets go of its own."""
-    session.info.pop(AT_HAND, None)
-
-
 def detached(mapper, values: dict):
     """The row ``values`` holds (its columns by key, ``id`` among them) as a detached object
     of ``mapper``'s class, as a query would have loaded it before its session closed.
