@@ -346,3 +346,52 @@ def test_a_template_of_the_blocks_name_takes_over_its_markup(app, monkeypatch):
     with app.test_request_context():
         html = str(BODY.to_python(EVERY_SIMPLE_BLOCK[6:8]).render())
     assert html == '<q data-id="q1">Be &lt;kind&gt;</q>\n<q data-id="q2">Unsigned</q>'
+
+
+def test_a_stream_looks_up_each_block_types_renderer_once(app, monkeypatch):
+    from ally.blocks.base import Block
+
+    asked = []
+    original = Block.renderer
+
+    def spy(block, env):
+        asked.append(block.name)
+        return original(block, env)
+
+    monkeypatch.setattr(Block, "renderer", spy)
+    with app.test_request_context():
+        html = str(BODY.to_python(EVERY_SIMPLE_BLOCK).render())
+    # Two headings, two paragraphs and two quotes: each type asked once, every child rendered.
+    assert sorted(asked) == sorted(set(asked))
+    assert set(asked) == {item["type"] for item in EVERY_SIMPLE_BLOCK}
+    assert html.count("block-heading") == 2 and html.count("<figure") == 2
+
+
+@pytest.mark.parametrize("value", [["<script>alert(1)</script>"], {"html": "<b>x</b>"}, 7])
+def test_rich_text_that_is_not_text_renders_nothing(app, value):
+    # A body written around the editor: the paragraph and a rich text block outside a
+    # stream render nothing rather than the value's repr trusted as HTML, or an error.
+    raw = [{"type": "paragraph", "value": value, "id": "p"}, EVERY_SIMPLE_BLOCK[0]]
+    with app.test_request_context():
+        html = str(BODY.to_python(raw).render())
+        note = RichTextBlock()
+        note.set_name("note")
+        alone = note.render(value)
+    assert html == '\n<h3 class="block-heading" id="h-abcdef12">Sleep &amp; &lt;rest&gt;</h3>'
+    assert alone == '<div class="block block-note"></div>'
+
+
+def test_struct_children_missing_from_storage_take_their_defaults_each_their_own():
+    from ally.blocks.list import ListBlock
+    from ally.blocks.struct import StructBlock
+
+    class Shelf(StructBlock):
+        title = CharBlock(required=False)
+        level = ChoiceBlock(choices=[(2, "2"), (3, "3")], default=3)
+        items = ListBlock(CharBlock())
+
+    first, second = Shelf().bulk_to_python([{}, {"level": 2, "title": None}])
+    assert (first["title"], first["level"], first["items"]) == ("", 3, [])
+    assert (second["title"], second["level"]) == ("", 2)
+    first["items"].append("a")
+    assert second["items"] == []  # a default is made per value, never shared

@@ -31,6 +31,9 @@ class CharBlock(Block):
     def to_python(self, raw: Any) -> Any:
         return "" if raw is None else raw
 
+    def bulk_to_python(self, raws: list[Any]) -> list[Any]:
+        return ["" if raw is None else raw for raw in raws]
+
     def clean(self, value: Any) -> str:
         if not isinstance(value, str):
             raise BlockValidationError("Enter text.")
@@ -150,13 +153,11 @@ class RichTextBlock(Block):
             raise BlockValidationError(REQUIRED)
         return cleaned
 
-    def render(self, value: Any, context: dict | None = None) -> Markup:
-        # Text is all a stored value can render as; anything else (written around the
-        # editor, which would refuse it) renders nothing rather than failing the page.
-        return super().render(value, context) if isinstance(value, str) else Markup("")
-
     def render_basic(self, value: Any) -> Markup:
-        return as_markup(value)
+        # Text is all a stored value can render as: anything else (written around the
+        # editor, which would refuse it) renders nothing rather than failing the page or
+        # being trusted as HTML.
+        return as_markup(value) if isinstance(value, str) else Markup("")
 
     def get_api_representation(self, value: Any, context: dict | None = None) -> Any:
         """Stored HTML; with ``rich_text_format=html``, site links made absolute for

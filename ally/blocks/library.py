@@ -45,6 +45,8 @@ class HeadingBlock(StructBlock):
 class ParagraphBlock(RichTextBlock):
     def render_html(self, value: Any, context: dict) -> Markup:
         """Sanitised HTML: wrapped in a ``<div>`` when it brings its own paragraphs."""
+        if not isinstance(value, str):  # see RichTextBlock.render_basic
+            return Markup("")
         tag = "div" if value.startswith("<p") else "p"
         return as_markup(f'<{tag} class="block-paragraph">{escape_output(value)}</{tag}>')
 

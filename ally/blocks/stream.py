@@ -5,9 +5,11 @@ when missing, so editors and headless clients can key rows by them.
 """
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 from typing import ClassVar
 
+from flask import current_app
 from markupsafe import Markup
 
 from ally.environment import as_markup
@@ -19,6 +21,8 @@ from .base import collect_child_blocks
 
 class StreamChild:
     """One block in a stream. ``block`` is None for a type this stream does not know."""
+
+    __slots__ = ("block", "value", "id", "block_type")
 
     def __init__(self, block: Block | None, value: Any, id: str | None, block_type: str = ""):
         self.block = block
@@ -47,8 +51,27 @@ class StreamValue(list):
         self.block = block
 
     def render(self, context: dict | None = None) -> Markup:
-        # Each child's render is Markup already: joined as text, not escaped again.
-        return as_markup("\n".join([child.render(context) for child in self]))
+        """The children's HTML, one per line; a child of a type the stream does not know
+        renders nothing. Each block type's renderer is looked up once (``Block.renderer``),
+        and each child's HTML, Markup already, is joined as text rather than escaped again.
+        """
+        env = current_app._get_current_object().jinja_env
+        renderers: dict[Block, Callable[[Any, dict], Markup]] = {}
+        parts = []
+        for child in self:
+            block = child.block
+            if block is None:
+                continue
+            render = renderers.get(block)
+            if render is None:
+                render = renderers[block] = block.renderer(env)
+            parts.append(
+                render(
+                    child.value,
+                    {"block_id": child.id, **context} if context else {"block_id": child.id},
+                )
+            )
+        return as_markup("\n".join(parts))
 
     def __html__(self) -> str:
         return self.render()
@@ -72,22 +95,17 @@ class StreamBlock(Block):
     def to_python(self, raw: Any) -> StreamValue:
         """Build children, converting each block type's values in one batch."""
         items = [i for i in raw if isinstance(i, dict)] if isinstance(raw, list) else []
-        by_type: dict[str, list[int]] = {}
+        by_type: dict[Any, list[int]] = {}
         for index, item in enumerate(items):
             by_type.setdefault(item.get("type"), []).append(index)
-        values: list[Any] = [item.get("value") for item in items]
+        children: list[Any] = [None] * len(items)
         for block_type, indexes in by_type.items():
             block = self.child_blocks.get(block_type)
+            values = [items[i].get("value") for i in indexes]
             if block is not None:
-                converted = block.bulk_to_python([values[i] for i in indexes])
-                for i, value in zip(indexes, converted, strict=True):
-                    values[i] = value
-        children = [
-            StreamChild(
-                self.child_blocks.get(item.get("type")), values[i], _id(item), str(item.get("type"))
-            )
-            for i, item in enumerate(items)
-        ]
+                values = block.bulk_to_python(values)
+            for i, value in zip(indexes, values, strict=True):
+                children[i] = StreamChild(block, value, _id(items[i]), str(block_type))
         return StreamValue(self, children)
 
     def get_prep_value(self, value: Any) -> list[dict[str, Any]]:

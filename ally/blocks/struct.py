@@ -40,7 +40,9 @@ class StructBlock(Block):
     def bulk_to_python(self, raws: list[Any]) -> list[StructValue]:
         raws = [raw if isinstance(raw, dict) else {} for raw in raws]
         columns = {
-            name: child.bulk_to_python([raw.get(name, child.get_default()) for raw in raws])
+            name: child.bulk_to_python(
+                [raw[name] if name in raw else child.get_default() for raw in raws]
+            )
             for name, child in self.child_blocks.items()
         }
         return [
