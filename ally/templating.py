@@ -15,6 +15,7 @@ from werkzeug.sansio.utils import get_current_url
 from werkzeug.wrappers import Request
 
 from ally import images
+from ally.cart import cart_widget
 from ally.cart import checkout_url
 from ally.cart import header_cart
 from ally.environment import as_markup
@@ -130,6 +131,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(seo_tags)
     app.add_template_global(menu, name="menu_pages")
     app.add_template_global(header_cart)
+    app.add_template_global(cart_widget)
     app.add_template_global(checkout_url)
     app.add_template_global(images.rendition_url)
     app.add_template_global(images.rendition_size)

@@ -269,6 +269,79 @@ def test_header_widget_shows_the_cart_on_every_page(client, products):
     assert '<span class="cart-count" data-cart-count>1</span>' in page
 
 
+@pytest.fixture
+def fresh_widgets(app, monkeypatch):
+    """The empty cart's widget forgotten, as in a new worker; every page rendered afresh."""
+    import weakref
+
+    from ally.cart import views
+
+    monkeypatch.setitem(app.config, "ALLY_CACHE_ENABLED", False)
+    monkeypatch.setattr(views, "_EMPTY_WIDGETS", weakref.WeakKeyDictionary())
+    return views
+
+
+def header(page: str) -> str:
+    start = page.index('<details class="cart-widget"')
+    return page[start : page.index("</details>", start)]
+
+
+def test_an_empty_carts_widget_is_rendered_once_and_a_cart_with_anything_gets_its_own(
+    app, client, products, db_session, fresh_widgets, monkeypatch
+):
+    rendered = []
+    get_template = app.jinja_env.get_template
+
+    def spy(name, *args, **kwargs):
+        if name == fresh_widgets.CART_WIDGET:
+            rendered.append(name)
+        return get_template(name, *args, **kwargs)
+
+    monkeypatch.setattr(app.jinja_env, "get_template", spy)
+    empty = header(client.get("/blog/").get_data(as_text=True))
+    assert header(client.get("/products/melatonin/").get_data(as_text=True)) == empty
+    assert rendered == [fresh_widgets.CART_WIDGET]
+    assert 'aria-label="Cart: 0 items, $0.00"' in empty and "Your cart is empty." in empty
+
+    with app.test_client() as shopper:  # a cart with a line, then one left with a notice
+        add(shopper, products[0].id)
+        assert "data-cart-count>1</span>" in header(shopper.get("/blog/").get_data(as_text=True))
+        db_session.execute(sa.delete(Product).where(Product.id == products[0].id))
+        db_session.commit()
+        notice = header(shopper.get("/blog/").get_data(as_text=True))
+        assert "no longer available" in notice and "data-cart-count>0</span>" in notice
+    assert header(client.get("/blog/").get_data(as_text=True)) == empty
+    assert len(rendered) == 3
+
+
+def test_an_empty_carts_widget_shows_nothing_of_the_request(app, fresh_widgets):
+    """What is rendered once for everyone: no token, no path, no session of the reader's."""
+    from ally.cart.views import cart_widget
+
+    widgets = []
+    for path in ("/blog/", "/products/melatonin/?q=1"):
+        with app.test_request_context(path):
+            fresh_widgets._EMPTY_WIDGETS.clear()
+            token = app.jinja_env.globals["csrf_token"]()
+            widgets.append(str(cart_widget()))
+    assert widgets[0] == widgets[1]
+    assert token not in widgets[0] and "melatonin" not in widgets[0]
+
+
+def test_while_templates_reload_the_empty_carts_widget_is_rendered_each_time(
+    app, client, site, fresh_widgets, monkeypatch
+):
+    from jinja2 import ChoiceLoader
+    from jinja2 import DictLoader
+
+    override = DictLoader({fresh_widgets.CART_WIDGET: "<b>first</b>"})
+    monkeypatch.setattr(app.jinja_env, "loader", ChoiceLoader([override, app.jinja_env.loader]))
+    monkeypatch.setattr(app.jinja_env, "auto_reload", True)
+    assert "<b>first</b>" in client.get("/").get_data(as_text=True)
+    override.mapping[fresh_widgets.CART_WIDGET] = "<b>edited</b>"
+    assert "<b>edited</b>" in client.get("/").get_data(as_text=True)
+
+
 def test_add_to_cart_form_works_without_javascript(client, products):
     response = client.post(
         "/cart/add",

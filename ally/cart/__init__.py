@@ -1,7 +1,8 @@
 """The shopper's cart: pure domain in ``cart.py``, HTTP in ``views.py``."""
 
 from .views import bp
+from .views import cart_widget
 from .views import checkout_url
 from .views import header_cart
 
-__all__ = ["bp", "checkout_url", "header_cart"]
+__all__ = ["bp", "cart_widget", "checkout_url", "header_cart"]

@@ -6,6 +6,7 @@ codes. JSON errors are ``{"status", "message": "Cart Error", "description"}`` an
 cart exactly as it was: nothing is written to the session until a request has succeeded.
 """
 
+import weakref
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -19,7 +20,10 @@ from flask import render_template
 from flask import request
 from flask import session
 from flask import url_for
+from jinja2 import Environment
+from markupsafe import Markup
 
+from ally.environment import as_markup
 from ally.extensions import db
 from ally.models import Product
 from ally.models.base import by_ids
@@ -97,6 +101,32 @@ def header_cart() -> PricedCart:
     if "priced" not in cache:
         cache["priced"] = priced(load_cart())
     return cache["priced"]
+
+
+CART_WIDGET = "site/_cart_widget.html"
+
+# An empty cart's widget by Jinja environment: the same for every reader whose cart is empty.
+_EMPTY_WIDGETS: "weakref.WeakKeyDictionary[Environment, Markup]" = weakref.WeakKeyDictionary()
+
+
+def cart_widget() -> Markup:
+    """The header's cart: ``site/_cart_widget.html`` rendered with this request's ``cart``.
+
+    A cart with nothing in it (no lines, codes or notices), every first-time reader's,
+    shows everyone the same widget, so it is rendered once per environment, or each time
+    while templates reload (development). Rendering it cost every page 5% of its
+    instructions. The widget's empty state must therefore show nothing of the request,
+    as a cached page must not (the cart fills in from ``/cart.js``).
+    """
+    cart = header_cart()
+    env = current_app._get_current_object().jinja_env
+    empty = not (cart.lines or cart.codes or cart.notices) and not env.auto_reload
+    if empty and (html := _EMPTY_WIDGETS.get(env)) is not None:
+        return html
+    html = as_markup(env.get_template(CART_WIDGET).render(cart=cart))
+    if empty:
+        _EMPTY_WIDGETS[env] = html
+    return html
 
 
 def checkout_url(cart: PricedCart) -> str | None:
