@@ -50,8 +50,8 @@ def test_autoescaped_output_compiles_to_the_short_path(app):
     page = app.jinja_env.compile("{{ title }}", name="page.html", raw=True)
     text = app.jinja_env.compile("{{ title }}", name="feed.txt", raw=True)
 
-    assert "environment.escape_output(" in page
-    assert "escape_output" not in text  # not autoescaped: printed with str() as Jinja does
+    assert "environment.escape_str(ally_out) if type(ally_out := " in page
+    assert "escape_" not in text  # not autoescaped: printed with str() as Jinja does
 
 
 def test_a_template_that_switches_escaping_while_rendering_is_compiled_as_jinja_writes_it(app):
@@ -59,9 +59,67 @@ def test_a_template_that_switches_escaping_while_rendering_is_compiled_as_jinja_
     code = app.jinja_env.compile(source, name="x.html", raw=True)
     template = app.jinja_env.from_string(source)
 
-    assert "escape_output" not in code
+    assert "escape_" not in code
     assert template.render(on_off=True, v="<b>") == "&lt;b&gt;"
     assert template.render(on_off=False, v="<b>") == "<b>"
+
+
+class Record:
+    """Attributes as templates meet them: plain, a property, one that raises AttributeError
+    (Jinja then tries an item), and an item only."""
+
+    name = "<Melatonin>"
+
+    def __init__(self):
+        self.reads = 0
+
+    @property
+    def price(self):
+        self.reads += 1
+        return 2499
+
+    @property
+    def broken(self):
+        raise AttributeError("broken")
+
+    def __getitem__(self, key):
+        return f"item {key}"
+
+
+ATTRIBUTES = (
+    "{{ r.name }}|{{ r.price }}|{{ r.broken }}|{{ d.key }}|{{ d.items is callable }}|"
+    "{{ d.nested.deeper.deepest }}|{{ s.upper() }}|{{ seq.0 }}|{{ none.x is defined }}|"
+    "{{ d.absent is defined }}|{{ make().name }}|{{ make().price }}"
+)
+
+
+def test_templates_read_attributes_as_jinjas_own_environment_does(app):
+    made = []
+
+    def make():
+        made.append(1)
+        return Record()
+
+    def values():
+        return {
+            "r": Record(),
+            "d": {"key": "<k>", "nested": {"deeper": {"deepest": "3 deep"}}},
+            "s": "shout",
+            "seq": ["first"],
+            "none": None,
+            "make": make,
+        }
+
+    stock = jinja2.Environment(autoescape=True).from_string(ATTRIBUTES).render(values())
+    made.clear()
+    context = values()
+    printed = app.jinja_env.from_string(ATTRIBUTES).render(context)
+
+    assert printed == stock
+    assert printed.startswith("&lt;Melatonin&gt;|2499|item broken|&lt;k&gt;|True|3 deep|SHOUT|")
+    assert context["r"].reads == 1 and len(made) == 2  # each expression evaluated once
+    inline, fallback = app.jinja_env.compile("{{ a.b }}", raw=True).split(" else ", 1)
+    assert "environment.getattr(" not in inline and "environment.getattr(" in fallback
 
 
 def test_an_undefined_value_still_fails_loudly(app):
