@@ -173,6 +173,32 @@ def test_cache_off_serves_fresh_renders(app, site, reader, db_session, monkeypat
     assert read(reader, "/blog/sleep-well/")[0] is None
 
 
+def test_a_response_not_being_stored_builds_no_tags(app, promo, reader, monkeypatch):
+    """Tags are what a stored response depends on: a cold one (cache off, as bench/run.py's
+    cold rows serve) builds none. They cost an API listing 7% of its instructions."""
+    from ally.cache import tags
+
+    built = []
+    for name in ("page_tags", "row_tag", "subtree_tags"):
+        real = getattr(tags, name)
+        monkeypatch.setattr(
+            tags, name, lambda *a, real=real, name=name: built.append(name) or real(*a)
+        )
+    monkeypatch.setitem(app.config, "ALLY_CACHE_ENABLED", False)
+    post, _ = promo
+    for url in (
+        post.url_path,
+        "/blog/",
+        "/blog/category/recovery/",
+        "/api/v2/pages/?type=blog.BlogPage&fields=date,intro,categories&limit=20",
+        f"/api/v2/pages/{post.id}/",
+    ):
+        assert reader.get(url).status_code == 200, url
+    assert built == []
+    monkeypatch.setitem(app.config, "ALLY_CACHE_ENABLED", True)
+    assert read(reader, f"/api/v2/pages/{post.id}/")[0] == "MISS" and built  # a stored one does
+
+
 # -- first visits, answered before Flask builds a request ------------------------------------
 
 

@@ -170,7 +170,8 @@ class BlogPage(Page):
             refs = category_refs(source)
             # Not loaded as rows, so not recorded by the cache: a rename must still purge.
             tags = late.cache_tags()
-            tags.depends_on(*(tags.row_tag("categories", ref.id) for ref in refs))
+            if tags.current_render() is not None:
+                tags.depends_on(*(tags.row_tag("categories", ref.id) for ref in refs))
             cached = self.__dict__["_filed_under"] = (source, refs)
         return cached[1]
 
@@ -246,7 +247,8 @@ def page_reference(values: dict) -> Page:
     page = _mapper_of(values).class_manager.new_instance()
     page.__dict__.update(values)
     tags = late.cache_tags()
-    tags.depends_on(*tags.page_tags(values["id"], values["url_path"]))
+    if tags.current_render() is not None:  # the tags are built only for a render recording
+        tags.depends_on(*tags.page_tags(values["id"], values["url_path"]))
     return page
 
 
