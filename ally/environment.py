@@ -38,6 +38,8 @@ def escape_output(value: Any) -> str:
     """
     if type(value) is str:
         return _escape_inner(value)
+    if type(value) is Markup:  # its own text: MarkupSafe's __html__ gives itself back
+        return value
     html = getattr(value, "__html__", None)
     if html is not None:
         return html()

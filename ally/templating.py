@@ -59,9 +59,11 @@ def post_meta(post) -> Markup:
     call per card cost a listing 3% of its instructions (``bench/RESULTS.md``)."""
     blog_path = parent_path(post.url_path)
     links = ", ".join(
-        f'<a href="{escape_output(category_path(blog_path, category.slug))}" rel="category tag">'
-        f"{escape_output(category.name)}</a>"
-        for category in post.filed_under
+        [
+            f'<a href="{escape_output(category_path(blog_path, category.slug))}"'
+            f' rel="category tag">{escape_output(category.name)}</a>'
+            for category in post.filed_under
+        ]
     )
     # Dates print as digits, month names and commas: nothing to escape.
     day = f'<time datetime="{iso_date(post.date)}">{long_date(post.date)}</time>'

@@ -57,7 +57,7 @@ class StreamValue(list):
         """
         env = current_app._get_current_object().jinja_env
         renderers: dict[Block, Callable[[Any, dict], Markup]] = {}
-        parts = []
+        parts, context = [], context or {}
         for child in self:
             block = child.block
             if block is None:
@@ -65,12 +65,7 @@ class StreamValue(list):
             render = renderers.get(block)
             if render is None:
                 render = renderers[block] = block.renderer(env)
-            parts.append(
-                render(
-                    child.value,
-                    {"block_id": child.id, **context} if context else {"block_id": child.id},
-                )
-            )
+            parts.append(render(child.value, {"block_id": child.id, **context}))
         return as_markup("\n".join(parts))
 
     def __html__(self) -> str:
