@@ -49,7 +49,7 @@ def escape_output(value: Any) -> str:
 class CodeGenerator(JinjaCodeGenerator):
     """Jinja's code generator, with the two commonest expressions of a template written
     inline: a listing page printed 150 values and read 140 attributes, each through a
-    Python call of Jinja's, about 12% of its instructions.
+    Python call (2.2% of its instructions; 0.9% of a post page's).
 
     - A printed value is escaped as :func:`escape_output` would, a ``str`` straight by
       MarkupSafe's C function. Templates whose escaping can change while they render

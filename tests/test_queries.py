@@ -15,6 +15,8 @@ from ally.extensions import db
 from ally.models import Image
 from ally.models import Page
 from ally.models import Product
+from ally.models.blog import CategoryRef
+from ally.models.cards import PostCard
 from ally.models.cards import public_posts
 from ally.models.page_types import page_columns
 from ally.models.page_types import page_from_row
@@ -358,6 +360,8 @@ def test_a_listings_first_page_comes_in_its_blogs_row_as_its_own_read_gives_it(
     assert read is not None and len(read) >= 8
     assert read == own
     assert [type(value) for value in read[0]] == [type(value) for value in own[0]]
+    assert type(read[0]) is type(own[0]) is PostCard
+    assert type(read[0].filed_under[0]) is type(own[0].filed_under[0]) is CategoryRef
     assert read[0].title == "Tied B" and read[0].feed_image.id == image.id
     assert read[0].first_published_at.utcoffset() == timedelta(0)
     assert [c.slug for c in read[0].filed_under] == ["health-management", "recovery"]

@@ -29,7 +29,7 @@ class CharBlock(Block):
         return self.default if self.default is not None else ""
 
     def to_python(self, raw: Any) -> Any:
-        return "" if raw is None else raw
+        return self.bulk_to_python([raw])[0]
 
     def bulk_to_python(self, raws: list[Any]) -> list[Any]:
         return ["" if raw is None else raw for raw in raws]

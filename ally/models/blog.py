@@ -1,5 +1,6 @@
 """Blog taxonomy: categories and the post-to-category link."""
 
+import functools
 from operator import attrgetter
 from typing import NamedTuple
 
@@ -67,6 +68,15 @@ def every_category(rows: list[dict]) -> list[CategoryRef]:
 
 def category_refs(rows: list[dict] | None) -> list[CategoryRef]:
     """A post's categories from the JSON objects SQL aggregates for it (``id``, ``name``,
-    ``slug``), by name: SQLite can't order inside an aggregate."""
-    refs = (CategoryRef(row["id"], row["name"], row["slug"]) for row in rows or ())
-    return sorted(refs, key=attrgetter("name"))
+    ``slug``), by name: SQLite can't order inside an aggregate.
+
+    Built as tuples by ``tuple.__new__``, which a named tuple's own constructor calls
+    from Python: every card of a listing has its categories read here."""
+    refs = [_new_ref((row["id"], row["name"], row["slug"], None)) for row in rows or ()]
+    if len(refs) > 1:
+        refs.sort(key=_NAME)
+    return refs
+
+
+_new_ref = functools.partial(tuple.__new__, CategoryRef)
+_NAME = attrgetter("name")

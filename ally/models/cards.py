@@ -80,9 +80,13 @@ def noted(cards: list[PostCard], blog_id: int | None) -> list[PostCard]:
 
 def _card(*columns) -> PostCard:
     """A card from its columns, the feed image's id and the categories' JSON (the select
-    of :func:`_posts_statement`)."""
+    of :func:`_posts_statement`); made by ``tuple.__new__``, as :func:`category_refs`."""
     *own, image_id, categories = columns
-    return PostCard(*own, ImageRef(image_id) if image_id else None, category_refs(categories))
+    own += (ImageRef(image_id) if image_id else None, category_refs(categories))
+    return _new_card(own)
+
+
+_new_card = functools.partial(tuple.__new__, PostCard)
 
 
 def first_cards_json(blog_id: sa.ColumnElement, by_category: bool) -> sa.ScalarSelect:
@@ -121,10 +125,10 @@ def first_cards_json(blog_id: sa.ColumnElement, by_category: bool) -> sa.ScalarS
 def cards_from_json(items: list[dict] | None) -> list[PostCard]:
     """:func:`first_cards_json`'s cards in listing order, as :func:`public_posts` gives
     them (SQLite can't order inside an aggregate: each carries its ``rank``)."""
-    cards = []
+    cards, readers = [], json_readers(Page, CARD_COLUMNS)
     for item in sorted(items or (), key=_RANK):
         values = list(_CARD_VALUES(item))
-        for index, read in json_readers(Page, CARD_COLUMNS):
+        for index, read in readers:
             if values[index] is not None:
                 values[index] = read(values[index])
         cards.append(_card(*values))
