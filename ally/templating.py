@@ -57,17 +57,25 @@ def post_meta(post) -> Markup:
     """A post's date and categories, each category linking to its listing in the post's
     blog: the line every post card and post shows. Built here, not in a macro: a macro
     call per card cost a listing 3% of its instructions (``bench/RESULTS.md``)."""
-    blog_path = parent_path(post.url_path)
+    return _post_meta(post.url_path, post.date, tuple(post.filed_under))
+
+
+@functools.lru_cache(maxsize=512)
+def _post_meta(url_path: str, day: date | None, categories: tuple) -> Markup:
+    """The line for a post at ``url_path``, made once for each path, date and categories
+    (names and slugs): a listing shows the same posts to every reader, and making the
+    line took a cold listing 7% of its instructions. A rename or a move is a new key."""
+    blog_path = parent_path(url_path)
     links = ", ".join(
         [
             f'<a href="{escape_output(category_path(blog_path, category.slug))}"'
             f' rel="category tag">{escape_output(category.name)}</a>'
-            for category in post.filed_under
+            for category in categories
         ]
     )
     # Dates print as digits, month names and commas: nothing to escape.
-    day = f'<time datetime="{iso_date(post.date)}">{long_date(post.date)}</time>'
-    return as_markup(f'<p class="post-meta">{day}{" | " if links else ""}{links}</p>')
+    time = f'<time datetime="{iso_date(day)}">{long_date(day)}</time>'
+    return as_markup(f'<p class="post-meta">{time}{" | " if links else ""}{links}</p>')
 
 
 def seo_tags(page, canonical_path: str, description: str | None = None) -> Markup:

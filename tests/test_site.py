@@ -112,6 +112,29 @@ def test_post_meta_escapes_what_authors_name(client, site, db_session):
         assert meta in client.get(url).get_data(as_text=True), url
 
 
+def test_post_meta_follows_a_rename_a_move_and_a_new_date(
+    app, client, site, db_session, monkeypatch
+):
+    """The line is made once per path, date and categories: any change to them shows at
+    once, with no cache to purge (the page cache is off here)."""
+    from ally import tree
+
+    monkeypatch.setitem(app.config, "ALLY_CACHE_ENABLED", False)
+    post = make_post(site.blog, title="Calm", day=date(2024, 8, 12), categories=[site.recovery])
+    db_session.commit()
+    assert ">Recovery</a></p>" in client.get("/blog/").get_data(as_text=True)
+    site.recovery.name = "Recovery Tips"
+    post.date = date(2024, 9, 1)
+    db_session.commit()
+    for url in ("/blog/", "/blog/calm/"):
+        body = client.get(url).get_data(as_text=True)
+        assert ">Recovery Tips</a></p>" in body and "Sep 01, 2024" in body, url
+    tree.change_slug(post, "calm-again")
+    db_session.commit()
+    body = client.get("/blog/calm-again/").get_data(as_text=True)
+    assert 'href="/blog/category/recovery/" rel="category tag">Recovery Tips<' in body
+
+
 @pytest.mark.parametrize("url", [SEED_POST, "/blog/", "/"])
 def test_a_rendered_page_is_freed_when_its_request_ends(app, client, demo_site, url):
     """Nothing a render makes holds the page in a reference cycle, which would keep the
