@@ -297,6 +297,27 @@ def test_detail_field_order_and_parent(api, db_session):
     assert set(data["categories"][0]) == {"id", "name", "slug"}
 
 
+def test_a_details_feed_image_comes_with_it_or_is_null(api, db_session, count_queries):
+    """The detail reads its page detached; a post's feed image, its one relationship the
+    detail shows, is read by id (one query) or is null (none)."""
+    from ally.models import Image
+
+    blog = db_session.scalar(sa.select(Page).where(Page.url_path == "/blog/"))
+    image = Image(title="Moon", filename="original_images/none.png", width=800, height=600)
+    db_session.add(image)
+    db_session.flush()
+    pictured = make_post(blog, title="Pictured", feed_image_id=image.id)
+    bare = make_post(blog, title="Bare")
+    db_session.commit()
+    db_session.expire_all()
+    with count_queries() as counter:
+        shown = api(f"/api/v2/pages/{pictured.id}/").json["feed_image"]
+    assert shown["id"] == image.id and shown["title"] == "Moon"
+    assert shown["url"] == f"/media/renditions/{image.id}/fill-800x600.webp"
+    assert any("FROM images" in s for s in counter.statements), counter.statements
+    assert api(f"/api/v2/pages/{bare.id}/").json["feed_image"] is None
+
+
 def test_listings_load_bodies_only_when_asked(api, db_session):
     post = page_id(db_session, SEED_POST)
     detail = api(f"/api/v2/pages/{post}/").json["body"]

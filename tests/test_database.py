@@ -359,8 +359,9 @@ def test_a_read_only_request_reads_on_one_connection_without_a_session(app, site
 
 
 def test_pages_are_read_without_an_orm_session(app, client, site, db_session, monkeypatch):
-    """A post with a product promo, a listing and a category: the reads, the promoted
-    product and the card's lookup of it (``loaded``) all go without a session. (The page
+    """A post with a product promo, a listing, a category and the post's API detail: the
+    reads, the promoted product and the card's lookup of it (``loaded``) all go without a
+    session. (The page
     cache's first store reads the publishing schedule in one, once.)"""
     product = make_product("Melatonin", 2499)
     post = make_post(
@@ -376,9 +377,11 @@ def test_pages_are_read_without_an_orm_session(app, client, site, db_session, mo
     monkeypatch.setattr(db.session.registry, "createfunc", lambda: made.append(1) or make())
     monkeypatch.setitem(app.config, "ALLY_CACHE_ENABLED", False)  # each request reads
 
-    for url in (post_url, "/blog/", "/blog/category/recovery/"):
+    detail = f"/api/v2/pages/{post.id}/"
+    for url in (post_url, "/blog/", "/blog/category/recovery/", detail):
         page = client.get(url)
         assert page.status_code == 200 and not made, url
+    assert client.get(detail).json["body"][0]["value"]["product"]["name"] == "Melatonin"
     assert "Melatonin" in client.get(post_url).get_data(as_text=True)
 
 

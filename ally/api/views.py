@@ -29,8 +29,8 @@ from ally.models import PageRevision
 from ally.models import Product
 from ally.models.base import MAX_ID
 from ally.models.base import written
+from ally.models.page_types import detail_page
 from ally.models.page_types import page_columns
-from ally.models.page_types import page_from_row
 from ally.models.page_types import page_reference
 from ally.models.page_types import promo_paths
 from ally.models.page_types import promo_paths_json
@@ -156,7 +156,7 @@ def public_page_or_404(pk: int, ctx: Context) -> Page:
     parent_values = {name: values.pop(PARENT + name) for name in PARENT_COLUMNS}
     depends_on("promo-pages")  # as promo_paths() does
     ctx.product_urls.update((item["product"], item["path"]) for item in values.pop(PROMOS) or ())
-    page = page_from_row(values)
+    page = detail_page(values)
     parent = page_reference(parent_values) if parent_values["id"] is not None else None
     ctx.parents[page.id] = parent if parent is not None and parent.is_public() else None
     return page
@@ -170,7 +170,7 @@ PARENT_COLUMNS = ("id", "page_type", "title", "url_path", "live", "go_live_at", 
 
 @functools.cache
 def _detail_statement() -> sa.Select:
-    """The page as ``page_from_row`` builds it, its parent's :data:`PARENT_COLUMNS` and
+    """The page as ``detail_page`` builds it, its parent's :data:`PARENT_COLUMNS` and
     the promo page paths of the products it shows, built once; the parent's visibility is
     checked in Python (``Page.is_public``)."""
     pages = Page.__table__

@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.functions import FunctionElement
 
 from ally import late
@@ -128,7 +127,7 @@ def adopt(session: Session | None, model, rows: list[dict]) -> list:
     the request's) commits, rolls back or closes.
 
     For rows a page shows and nothing changes through: the products its promo blocks show.
-    Joining the session (:func:`join_session`) walked the add's cascade for rows nothing
+    Joining the session walked the add's cascade for rows nothing
     would flush: 1.3% of a post page's instructions for its one product. Detached, a
     relationship of theirs raises rather than loads. The page cache records them as it
     records loaded rows. ``model`` is a mapped class without subclasses.
@@ -187,28 +186,6 @@ def detached(mapper, values: dict):
     obj = mapper.class_manager.new_instance()
     obj.__dict__.update(values)
     make_transient_to_detached(obj)
-    return obj
-
-
-def join_session(session: Session, mapper, values: dict):
-    """The row ``values`` holds (its columns by key, ``id`` among them) as an object of
-    ``mapper``'s class in ``session``, as if a query had loaded it: ``session.get``,
-    chooser blocks and relationships find it, and the page cache records it.
-
-    Read without the ORM's loading, which sets up its loaders again for every query. Of a
-    row the session holds, what it has loaded is left as it is; what it has not (expired
-    by a commit the session outlived, or never read, as a deferred column) is set from
-    ``values`` without marking anything changed. Attributes ``values`` lacks load when
-    first read, as expired ones do.
-    """
-    obj = session.identity_map.get(mapper.identity_key_from_primary_key((values["id"],)))
-    if obj is None:
-        obj = detached(mapper, values)
-        session.add(obj)
-    else:
-        for key in values.keys() - sa.inspect(obj).dict.keys():
-            set_committed_value(obj, key, values[key])
-    late.cache_tags().record_row(obj)
     return obj
 
 

@@ -184,7 +184,7 @@ def _categories_statement() -> sa.Select:
 
 @functools.cache
 def _resolve_statement(by_category: bool | None) -> sa.Select:
-    """The deepest public page on the path as :func:`page_from_row` builds it, the menu
+    """The deepest public page on the path as :func:`unattached_page` builds it, the menu
     as JSON (see :func:`_menu_json`) and, when it is a blog index, every category and the
     first page of its listing (of one category when ``by_category``; none when None).
     Built once per shape: the paths, the category and ``now`` bind when it runs.
