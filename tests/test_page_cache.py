@@ -483,17 +483,21 @@ def test_a_category_rename_purges_posts_and_listings(app, promo, reader, users, 
     assert "In Recovery" in reader.get("/blog/").get_data(as_text=True)
 
 
-def test_deleting_a_feed_image_purges_the_listings_showing_it(app, site, reader, users, db_session):
+def test_deleting_a_feed_image_purges_the_listings_and_details_showing_it(
+    app, site, reader, users, db_session
+):
     """A card shows its image by id only, yet the listing depends on the image's row: the
     database clears the post's ``feed_image_id`` on delete, which no flush of a page sees."""
     image = Image(title="Moon", filename="original_images/none.png", width=800, height=600)
     db_session.add(image)
     db_session.flush()
-    make_post(site.blog, title="Pictured", feed_image_id=image.id)
+    post = make_post(site.blog, title="Pictured", feed_image_id=image.id)
     db_session.commit()
-    warm(reader, "/blog/", "/")
+    detail = f"/api/v2/pages/{post.id}/"
+    warm(reader, "/blog/", "/", detail)
     rendition = f"/media/renditions/{image.id}/fill-400x300.webp"
     assert rendition in reader.get("/blog/").get_data(as_text=True)
+    assert reader.get(detail).json["feed_image"]["id"] == image.id
     staff = new_client(app)
     AdminActions(staff).login("editor@ally.example")
     assert staff.post(f"/admin/images/{image.id}/delete/").status_code == 303
@@ -501,6 +505,9 @@ def test_deleting_a_feed_image_purges_the_listings_showing_it(app, site, reader,
         state, response = read(reader, url)
         assert state == "MISS" and rendition not in response.get_data(as_text=True), url
         assert '<span class="post-card-placeholder">P</span>' in response.get_data(as_text=True)
+    # The API detail read its page detached and the image by id: the image's row purges it.
+    state, response = read(reader, detail)
+    assert state == "MISS" and response.json["feed_image"] is None
 
 
 def test_a_new_category_joins_every_listings_filter_in_name_order(

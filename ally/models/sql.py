@@ -127,10 +127,10 @@ def adopt(session: Session | None, model, rows: list[dict]) -> list:
     the request's) commits, rolls back or closes.
 
     For rows a page shows and nothing changes through: the products its promo blocks show.
-    Joining the session walked the add's cascade for rows nothing
-    would flush: 1.3% of a post page's instructions for its one product. Detached, a
-    relationship of theirs raises rather than loads. The page cache records them as it
-    records loaded rows. ``model`` is a mapped class without subclasses.
+    Joining the session walked the add's cascade for rows nothing would flush: 1.3% of a
+    post page's instructions for its one product. Detached, a relationship of theirs
+    raises rather than loads. The page cache records them as it records loaded rows.
+    ``model`` is a mapped class without subclasses.
     """
     record_row = late.cache_tags().record_row
     mapper = sa.inspect(model)
