@@ -1,6 +1,7 @@
 """The Jinja environment ALLY's templates render in."""
 
 import functools
+import weakref
 from types import FunctionType
 from typing import Any
 
@@ -24,6 +25,22 @@ except ImportError:  # pragma: no cover - a MarkupSafe that keeps it elsewhere
 # HTML), made by ``str``'s own constructor: MarkupSafe 3's is Python (an ``__html__``
 # lookup, the encoding arguments), called 30 times a post page, 1.1% of its instructions.
 as_markup = functools.partial(str.__new__, Markup)
+
+
+_KEPT: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
+
+
+def kept(env) -> dict:
+    """A dict kept with ``env`` for what its templates give the same every time (a block's
+    template looked up, an empty cart's widget rendered), for as long as ``env`` lives; a
+    fresh one at every call while templates reload (development), so an edit shows on the
+    next page."""
+    if env.auto_reload:
+        return {}
+    memo = _KEPT.get(env)
+    if memo is None:
+        memo = _KEPT[env] = {}
+    return memo
 
 
 def escape_output(value: Any) -> str:

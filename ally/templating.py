@@ -17,7 +17,6 @@ from werkzeug.wrappers import Request
 from ally import images
 from ally.cart import cart_widget
 from ally.cart import checkout_url
-from ally.cart import header_cart
 from ally.environment import as_markup
 from ally.environment import escape_output
 from ally.models.pages import category_path
@@ -140,7 +139,6 @@ def init_app(app: Flask) -> None:
     app.add_template_global(post_meta)
     app.add_template_global(seo_tags)
     app.add_template_global(menu, name="menu_pages")
-    app.add_template_global(header_cart)
     app.add_template_global(cart_widget)
     app.add_template_global(checkout_url)
     app.add_template_global(images.rendition_url)

@@ -274,10 +274,11 @@ def fresh_widgets(app, monkeypatch):
     """The empty cart's widget forgotten, as in a new worker; every page rendered afresh."""
     import weakref
 
+    from ally import environment
     from ally.cart import views
 
     monkeypatch.setitem(app.config, "ALLY_CACHE_ENABLED", False)
-    monkeypatch.setattr(views, "_EMPTY_WIDGETS", weakref.WeakKeyDictionary())
+    monkeypatch.setattr(environment, "_KEPT", weakref.WeakKeyDictionary())
     return views
 
 
@@ -317,11 +318,12 @@ def test_an_empty_carts_widget_is_rendered_once_and_a_cart_with_anything_gets_it
 def test_an_empty_carts_widget_shows_nothing_of_the_request(app, fresh_widgets):
     """What is rendered once for everyone: no token, no path, no session of the reader's."""
     from ally.cart.views import cart_widget
+    from ally.environment import kept
 
     widgets = []
     for path in ("/blog/", "/products/melatonin/?q=1"):
         with app.test_request_context(path):
-            fresh_widgets._EMPTY_WIDGETS.clear()
+            kept(app.jinja_env).clear()
             token = app.jinja_env.globals["csrf_token"]()
             widgets.append(str(cart_widget()))
     assert widgets[0] == widgets[1]

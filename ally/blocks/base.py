@@ -8,7 +8,6 @@ context); ``get_api_representation(value)`` is what the JSON API serves.
 """
 
 import functools
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +19,7 @@ from markupsafe import Markup
 from markupsafe import escape
 
 from ally.environment import as_markup
+from ally.environment import kept
 
 
 class BlockValidationError(ValueError):
@@ -152,28 +152,20 @@ class Block:
         }
 
 
-_TEMPLATES: "weakref.WeakKeyDictionary[Environment, dict[str, Template | None]]" = (
-    weakref.WeakKeyDictionary()
-)
-
-
 def _render_template(template: Template, block: Block, value: Any, context: dict) -> Markup:
     return as_markup(template.render({"value": value, "block": block, **context}))
 
 
 def _block_template(env: Environment, name: str) -> Template | None:
     """``blocks/<name>.html``, or None when the site has no such template; looked up once
-    per environment unless templates reload (development), since a page renders dozens of
-    blocks."""
-    cache = {} if env.auto_reload else _TEMPLATES.get(env)
-    if cache is None:
-        cache = _TEMPLATES[env] = {}
-    if name not in cache:
+    per environment (:func:`~ally.environment.kept`), since every page renders blocks."""
+    memo, key = kept(env), f"blocks/{name}.html"
+    if key not in memo:
         try:
-            cache[name] = env.get_template(f"blocks/{name}.html")
+            memo[key] = env.get_template(key)
         except TemplateNotFound:
-            cache[name] = None
-    return cache[name]
+            memo[key] = None
+    return memo[key]
 
 
 def collect_child_blocks(cls: type) -> dict[str, Block]:

@@ -3,6 +3,5 @@
 from .views import bp
 from .views import cart_widget
 from .views import checkout_url
-from .views import header_cart
 
-__all__ = ["bp", "cart_widget", "checkout_url", "header_cart"]
+__all__ = ["bp", "cart_widget", "checkout_url"]

@@ -6,7 +6,6 @@ codes. JSON errors are ``{"status", "message": "Cart Error", "description"}`` an
 cart exactly as it was: nothing is written to the session until a request has succeeded.
 """
 
-import weakref
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -20,10 +19,10 @@ from flask import render_template
 from flask import request
 from flask import session
 from flask import url_for
-from jinja2 import Environment
 from markupsafe import Markup
 
 from ally.environment import as_markup
+from ally.environment import kept
 from ally.extensions import db
 from ally.models import Product
 from ally.models.base import by_ids
@@ -105,28 +104,24 @@ def header_cart() -> PricedCart:
 
 CART_WIDGET = "site/_cart_widget.html"
 
-# An empty cart's widget by Jinja environment: the same for every reader whose cart is empty.
-_EMPTY_WIDGETS: "weakref.WeakKeyDictionary[Environment, Markup]" = weakref.WeakKeyDictionary()
-
 
 def cart_widget() -> Markup:
     """The header's cart: ``site/_cart_widget.html`` rendered with this request's ``cart``.
 
     A cart with nothing in it (no lines, codes or notices), every first-time reader's,
-    shows everyone the same widget, so it is rendered once per environment, or each time
-    while templates reload (development). Rendering it cost every page 5% of its
+    shows everyone the same widget, so it is rendered once per environment
+    (:func:`~ally.environment.kept`). Rendering it cost every page 5% of its
     instructions. The widget's empty state must therefore show nothing of the request,
     as a cached page must not (the cart fills in from ``/cart.js``).
     """
     cart = header_cart()
     env = current_app._get_current_object().jinja_env
-    empty = not (cart.lines or cart.codes or cart.notices) and not env.auto_reload
-    if empty and (html := _EMPTY_WIDGETS.get(env)) is not None:
-        return html
-    html = as_markup(env.get_template(CART_WIDGET).render(cart=cart))
-    if empty:
-        _EMPTY_WIDGETS[env] = html
-    return html
+    if cart.lines or cart.codes or cart.notices:
+        return as_markup(env.get_template(CART_WIDGET).render(cart=cart))
+    memo = kept(env)
+    if CART_WIDGET not in memo:
+        memo[CART_WIDGET] = as_markup(env.get_template(CART_WIDGET).render(cart=cart))
+    return memo[CART_WIDGET]
 
 
 def checkout_url(cart: PricedCart) -> str | None:
